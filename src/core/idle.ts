@@ -1,0 +1,53 @@
+/**
+ * Deferred release of shared timers and listeners.
+ *
+ * When the last wait on a shared timer or signal listener ends, the resource is not dropped at
+ * once: a tight loop of waits would then add and remove it every time. Instead it is put on a
+ * list that is swept by the next macrotask (`setImmediate` where it exists, else
+ * `setTimeout(0)`, both looked up on `globalThis` when needed, so fake timers apply). The sweep
+ * releases only what is still unused then.
+ *
+ * @module
+ */
+
+/** Something that can be released once no wait needs it any more. */
+export interface Releasable {
+  /** True while the item is on the pending list. */
+  idle: boolean;
+  /** Drops the timer or listener if still unused. Must be idempotent. */
+  release(): void;
+}
+
+const pending: Releasable[] = [];
+/** The scheduling function of the sweep that is pending, if any. */
+let scheduledWith: unknown;
+
+function sweep(): void {
+  scheduledWith = undefined;
+  // release() never adds to `pending`, so a plain loop is safe.
+  for (let i = 0; i < pending.length; i++) {
+    const item = pending[i] as Releasable;
+    item.idle = false;
+    item.release();
+  }
+  pending.length = 0;
+}
+
+type Scheduler = (callback: () => void, ms?: number) => unknown;
+
+/** Queues `item` for release by the next macrotask. */
+export function releaseSoon(item: Releasable): void {
+  if (!item.idle) {
+    item.idle = true;
+    pending.push(item);
+  }
+  const g = globalThis as { setImmediate?: Scheduler; setTimeout: Scheduler };
+  const immediate = g.setImmediate;
+  const schedule = typeof immediate === 'function' ? immediate : g.setTimeout;
+  // A sweep scheduled through timers that were swapped since (fake timers uninstalled) may never
+  // run: schedule another through the current ones. A second sweep finds nothing to do.
+  if (scheduledWith === schedule) return;
+  scheduledWith = schedule;
+  if (schedule === immediate) schedule(sweep);
+  else schedule(sweep, 0);
+}

@@ -1,0 +1,110 @@
+/**
+ * Validation of the options every wait and every primitive takes.
+ *
+ * @module
+ */
+
+/**
+ * Options that every waiting method takes as its last argument.
+ *
+ * @example
+ * ```ts
+ * await event.wait({ timeout: 5_000 });               // give up after 5 s
+ * await lock.acquire({ signal: request.signal });     // give up when the request is aborted
+ * ```
+ */
+export interface WaitOptions {
+  /** Cancels the wait: it rejects with `signal.reason`, and nothing of it is left behind. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Milliseconds to wait before rejecting with a `TimeoutError` DOMException. `undefined` or
+   * `Infinity`: no limit. `0`: succeed only if the operation can complete at once.
+   */
+  timeout?: number | undefined;
+}
+
+/** Constructor options shared by every primitive. */
+export interface PrimitiveOptions {
+  /** A name shown in `String(x)`, in timeout messages and in leak warnings. */
+  name?: string | undefined;
+  /**
+   * Warn once when more than this many waits are pending at once (a likely waiter leak).
+   * Default: {@link getDefaultMaxWaiters} at the time of the check; `0` or `Infinity` disables.
+   */
+  maxWaiters?: number | undefined;
+}
+
+/** Duck-typed so that signals from another realm (a `vm` context, jsdom) are accepted. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Checks a `WaitOptions` argument. Returns a rejected promise (TypeError, RangeError, or the
+ * signal's reason if it is already aborted) or `undefined` if the wait may go on.
+ */
+export function rejectInvalid(options: unknown): Promise<never> | undefined {
+  if (typeof options !== 'object' || options === null) {
+    return Promise.reject(
+      new TypeError(`The "options" argument must be an object or undefined, got ${describe(options)}`),
+    );
+  }
+  const { signal, timeout } = options as WaitOptions;
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') {
+      return Promise.reject(
+        new TypeError(`The "timeout" option must be a number of milliseconds, got ${describe(timeout)}`),
+      );
+    }
+    if (!(timeout >= 0)) {
+      return Promise.reject(new RangeError(`The "timeout" option must be >= 0 or Infinity, got ${timeout}`));
+    }
+  }
+  if (signal !== undefined) {
+    if (!isAbortSignal(signal)) {
+      return Promise.reject(new TypeError(`The "signal" option must be an AbortSignal, got ${describe(signal)}`));
+    }
+    if (signal.aborted) return Promise.reject(signal.reason);
+  }
+  return undefined;
+}
+
+/** Checks a limit such as `maxWaiters`: an integer >= 0 or Infinity. Throws otherwise. */
+export function checkLimit(value: unknown, what: string): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${what} must be a number, got ${describe(value)}`);
+  }
+  if (!(value >= 0) || (!Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)) {
+    throw new RangeError(`${what} must be an integer >= 0 or Infinity, got ${value}`);
+  }
+  return value;
+}
+
+/** Checks a primitive's constructor options; returns them with defaults applied. */
+export function checkPrimitiveOptions(options: unknown): { name: string | undefined; maxWaiters: number | undefined } {
+  if (options === undefined) return { name: undefined, maxWaiters: undefined };
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`The "options" argument must be an object or undefined, got ${describe(options)}`);
+  }
+  const { name, maxWaiters } = options as PrimitiveOptions;
+  if (name !== undefined && typeof name !== 'string') {
+    throw new TypeError(`The "name" option must be a string, got ${describe(name)}`);
+  }
+  return {
+    name,
+    maxWaiters: maxWaiters === undefined ? undefined : checkLimit(maxWaiters, 'The "maxWaiters" option'),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * What every primitive shares: `name`, the leak warning, and the readable state.
+ *
+ * @module
+ */
+
+import { checkLimit, checkPrimitiveOptions } from './options.js';
+
+let defaultMaxWaiters = 1000;
+
+/**
+ * Sets the `maxWaiters` limit used by every primitive that was not given its own, including
+ * primitives that already exist (the limit is read at each check).
+ *
+ * @param n An integer `>= 0`, or `Infinity`; `0` or `Infinity` disables the warning.
+ * @throws {TypeError} If `n` is not a number.
+ * @throws {RangeError} If `n` is negative, NaN or not an integer.
+ *
+ * @example
+ * ```ts
+ * import { setDefaultMaxWaiters } from 'waitsafe';
+ * setDefaultMaxWaiters(10_000); // this service legitimately queues many waiters
+ * ```
+ */
+export function setDefaultMaxWaiters(n: number): void {
+  defaultMaxWaiters = checkLimit(n, 'The "n" argument');
+}
+
+/**
+ * The `maxWaiters` limit of primitives that were not given their own (initially 1000).
+ *
+ * @example
+ * ```ts
+ * import { getDefaultMaxWaiters } from 'waitsafe';
+ * console.log(getDefaultMaxWaiters()); // 1000
+ * ```
+ */
+export function getDefaultMaxWaiters(): number {
+  return defaultMaxWaiters;
+}
+
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
+
+function emitLeakWarning(message: string): void {
+  const process = (globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }).process;
+  if (typeof process?.emitWarning === 'function') {
+    process.emitWarning(message, { type: 'WaiterLeakWarning', code: 'WAITSAFE_MAX_WAITERS' });
+  } else {
+    console.warn(`WaiterLeakWarning: ${message}`);
+  }
+}
+
+/** Base class of every primitive. Not exported from the package. */
+export abstract class Primitive {
+  /** The name given to the constructor, if any. */
+  readonly name: string | undefined;
+  readonly #maxWaiters: number | undefined;
+  #warned = false;
+
+  constructor(options: unknown) {
+    const { name, maxWaiters } = checkPrimitiveOptions(options);
+    this.name = name;
+    this.#maxWaiters = maxWaiters;
+  }
+
+  /** Number of waits currently pending on this primitive. */
+  abstract get waiterCount(): number;
+
+  /** The class name, as `Object.prototype.toString` and `String(x)` show it. */
+  abstract get [Symbol.toStringTag](): string;
+
+  /** The state inside the brackets of `String(x)`, e.g. `unset, waiters:1`. */
+  protected abstract describeState(): string;
+
+  /** `Kind "name"`, as used in messages. @internal */
+  get label(): string {
+    const kind = this[Symbol.toStringTag];
+    return this.name === undefined ? kind : `${kind} ${JSON.stringify(this.name)}`;
+  }
+
+  /** Emits the one-time leak warning if `waiterCount` is past the limit. @internal */
+  checkWaiters(): void {
+    if (this.#warned) return;
+    const max = this.#maxWaiters ?? defaultMaxWaiters;
+    if (max === 0 || max === Number.POSITIVE_INFINITY) return;
+    const count = this.waiterCount;
+    if (count <= max) return;
+    this.#warned = true;
+    emitLeakWarning(
+      `${this.label} has ${count} pending waiters, more than its maxWaiters (${max}). ` +
+        'Waits that are never satisfied, aborted or timed out are a likely leak. ' +
+        'If this many waiters are expected, raise the limit with the "maxWaiters" option or setDefaultMaxWaiters(n) (0 or Infinity disables the warning).',
+    );
+  }
+
+  /**
+   * The readable state, in the spirit of asyncio's repr: `Event "ready" [unset, waiters:1]`.
+   */
+  toString(): string {
+    return `${this.label} [${this.describeState()}]`;
+  }
+
+  /** Node's `util.inspect` shows the readable state. */
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The waiter engine: every wait of every waitsafe primitive is a {@link Waiter} in a
+ * {@link WaiterQueue}.
+ *
+ * ## How it works
+ *
+ * A queue is an intrusive doubly linked list of waiter nodes, so adding at the tail, taking the
+ * head and unlinking any node are O(1) at any length. A waiter is settled exactly once, by
+ * whichever of these comes first:
+ *
+ * - a grant: the primitive takes the head ({@link WaiterQueue.resolveHead}) or everyone
+ *   ({@link WaiterQueue.resolveAll}) and resolves it with what it was given, in the same
+ *   synchronous step (hand-off at selection: there is no "woken but not yet running" window);
+ * - an abort of its signal, or its timeout, which call {@link Waiter.cancel};
+ * - a primitive-specific end (queue shutdown, broken barrier), which also calls `cancel`.
+ *
+ * Every path goes through one idempotent step, {@link WaiterQueue.detach}: it unlinks the node,
+ * drops it from its signal's and its timer's sets, and marks it settled (`queue === null`), so
+ * whichever exit arrives second finds nothing to do.
+ *
+ * Waits never own a listener or a timer. Waits on one signal hang off one listener
+ * (`signals.ts`); waits with the same timeout share one timer over a deadline-ordered set
+ * (`timers.ts`). A listener or timer that no pending wait needs any more is released by the next
+ * macrotask (`idle.ts`), so a tight loop of waits does not add and remove one every time.
+ *
+ * ## Invariants
+ *
+ * - `node.queue !== null` exactly while the node is linked in that queue; `queue.size` counts
+ *   linked nodes.
+ * - A node is in its signal's set iff `node.sig !== null`, and in its timer's set iff
+ *   `node.timer !== null`; both are cleared by `detach`.
+ * - After `detach`, nothing reachable from a primitive, a signal or a timer references the node.
+ *
+ * ## Memory
+ *
+ * A node keeps only the promise's `resolve` function: rejection resolves it with a rejected
+ * promise, so the `reject` function (and a field for it) is garbage as soon as the promise is
+ * made. Signal and timer membership live in per-signal / per-timeout `Set`s, so a plain wait
+ * pays nothing for them beyond two null fields.
+ *
+ * @module
+ */
+
+import type { WaitOptions } from './options.js';
+import type { Primitive } from './primitive.js';
+import { type SignalEntry, unwatchSignal, watchSignal } from './signals.js';
+import { type TimerBucket, timeoutError, unwatchTimeout, watchTimeout } from './timers.js';
+
+/** A waiter of any result type, as held by the signal and timer registries. */
+export type AnyWaiter = Waiter<never>;
+
+/** One pending wait. Fields are declared in the constructor so every node has one shape. */
+export class Waiter<T> {
+  /** Neighbours in the queue, or `null` at the ends / once detached. */
+  prev: Waiter<T> | null;
+  next: Waiter<T> | null;
+  /** The queue that holds this node; `null` once settled. */
+  queue: WaiterQueue<T> | null;
+  /** Resolves the caller's promise. Rejection resolves it with a rejected promise. */
+  readonly resolve: (value: T | PromiseLike<T>) => void;
+  /** The signal registration, while linked. */
+  sig: SignalEntry | null;
+  /** The timer registration, while linked. */
+  timer: TimerBucket | null;
+  /** When the timeout fires, in whole milliseconds on `performance.now()`'s clock. */
+  deadline: number;
+  /** What the primitive attached to the wait (an item to put, a permit count, ...). */
+  data: unknown;
+
+  constructor(queue: WaiterQueue<T>, resolve: (value: T | PromiseLike<T>) => void, data: unknown) {
+    this.prev = null;
+    this.next = null;
+    this.queue = queue;
+    this.resolve = resolve;
+    this.sig = null;
+    this.timer = null;
+    this.deadline = 0;
+    this.data = data;
+  }
+
+  /** Rejects the caller's promise with `reason` (the exact value). */
+  reject(reason: unknown): void {
+    this.resolve(Promise.reject(reason));
+  }
+
+  /**
+   * Ends the wait without a grant (abort, timeout, shutdown, broken). Does nothing if the
+   * waiter was already settled.
+   */
+  cancel(reason: unknown): void {
+    const queue = this.queue;
+    if (queue === null) return;
+    queue.detach(this);
+    queue.onCancel(this, reason);
+  }
+
+  /** Ends the wait with the TimeoutError of its timer. */
+  expire(ms: number): void {
+    const queue = this.queue;
+    if (queue === null) return;
+    this.cancel(timeoutError(queue.owner, queue.verb, ms));
+  }
+}
+
+// `new Promise(captureResolve)` hands us `resolve` without allocating an executor closure.
+let captured: ((value: never) => void) | undefined;
+function captureResolve(resolve: (value: never) => void): void {
+  captured = resolve;
+}
+
+/**
+ * A FIFO queue of waiters owned by one primitive. Primitives never keep waiters anywhere else.
+ */
+export class WaiterQueue<T> {
+  head: Waiter<T> | null = null;
+  tail: Waiter<T> | null = null;
+  /** Linked (pending) waiters. */
+  size = 0;
+
+  /**
+   * @param owner The primitive, for messages and the leak warning.
+   * @param verb The waiting method's name, for timeout messages (`"wait"`, `"acquire"`).
+   */
+  constructor(
+    readonly owner: Primitive,
+    readonly verb: string,
+  ) {}
+
+  /**
+   * Called after a waiter was detached by abort, timeout or another non-grant end. The default
+   * rejects it with `reason`; a primitive may override it (a Condition re-acquires its lock
+   * before rejecting).
+   */
+  onCancel(node: Waiter<T>, reason: unknown): void {
+    node.reject(reason);
+  }
+
+  /**
+   * Registers a wait and returns its promise. The caller has validated `options` (see
+   * `rejectInvalid`) and checked that the operation cannot complete at once.
+   * `timeout: 0` rejects with the TimeoutError without ever counting as a waiter.
+   */
+  wait(options: WaitOptions | undefined, data?: unknown): Promise<T> {
+    let signal: AbortSignal | undefined;
+    let timeout: number | undefined;
+    if (options !== undefined) {
+      signal = options.signal;
+      timeout = options.timeout;
+      if (timeout === 0) return Promise.reject(timeoutError(this.owner, this.verb, 0));
+    }
+    const promise = new Promise<T>(captureResolve);
+    const node = new Waiter<T>(this, captured as (value: T | PromiseLike<T>) => void, data);
+    captured = undefined;
+    const tail = this.tail;
+    if (tail === null) this.head = node;
+    else {
+      tail.next = node;
+      node.prev = tail;
+    }
+    this.tail = node;
+    this.size++;
+    if (signal !== undefined) watchSignal(node as unknown as AnyWaiter, signal);
+    if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
+      watchTimeout(node as unknown as AnyWaiter, timeout);
+    }
+    this.owner.checkWaiters();
+    return promise;
+  }
+
+  /**
+   * Unlinks `node` and drops its signal and timer registrations. Idempotent: returns `false`
+   * if the node was already settled.
+   */
+  detach(node: Waiter<T>): boolean {
+    if (node.queue !== this) return false;
+    const { prev, next } = node;
+    if (prev === null) this.head = next;
+    else prev.next = next;
+    if (next === null) this.tail = prev;
+    else next.prev = prev;
+    node.prev = null;
+    node.next = null;
+    node.queue = null;
+    this.size--;
+    if (node.sig !== null) unwatchSignal(node as unknown as AnyWaiter);
+    if (node.timer !== null) unwatchTimeout(node as unknown as AnyWaiter);
+    return true;
+  }
+
+  /** Settles the first waiter with `value`. Returns that waiter, or `null` if none waits. */
+  resolveHead(value: T): Waiter<T> | null {
+    const node = this.head;
+    if (node === null) return null;
+    this.detach(node);
+    node.resolve(value);
+    return node;
+  }
+
+  /** Settles every current waiter with `value`, in FIFO order. */
+  resolveAll(value: T): void {
+    for (let node = this.head; node !== null; node = this.head) {
+      this.detach(node);
+      node.resolve(value);
+    }
+  }
+
+  /** Cancels every current waiter with `reason` (shutdown, broken barrier). */
+  cancelAll(reason: unknown): void {
+    for (let node = this.head; node !== null; node = this.head) node.cancel(reason);
+  }
+}
