@@ -3,8 +3,9 @@
  *
  * Node's `EventTarget` scans its listener list on every add and remove and warns past ten
  * listeners, so a listener per wait makes many waits on one long-lived signal O(n²) and noisy.
- * Here a signal gets one {@link SignalEntry}: an `EventListener` object whose set holds the
- * waiters. Adding or removing a waiter is a `Set` operation; an abort cancels them all in O(n).
+ * Here a signal gets one {@link SignalEntry}: an `EventListener` object with an intrusive list
+ * of the waits on it (one small {@link SignalLink} each). Joining or leaving it is O(1) with no
+ * hashing; an abort cancels them all in O(n).
  * When the set empties, the listener is removed by the next macrotask (`idle.ts`) unless a new
  * wait on the same signal arrives first.
  *
@@ -16,9 +17,21 @@ import type { AnyWaiter } from './waiters.js';
 
 const entries = new WeakMap<AbortSignal, SignalEntry>();
 
+/** A wait's membership in its signal's list. */
+export class SignalLink {
+  prev: SignalLink | null = null;
+  next: SignalLink | null = null;
+
+  constructor(
+    readonly entry: SignalEntry,
+    readonly waiter: AnyWaiter,
+  ) {}
+}
+
 /** The one listener waitsafe keeps on a signal, with the waits it serves. */
 export class SignalEntry implements Releasable {
-  readonly waiters = new Set<AnyWaiter>();
+  head: SignalLink | null = null;
+  tail: SignalLink | null = null;
   idle = false;
   /** True while the listener is on the signal. */
   registered = true;
@@ -29,11 +42,12 @@ export class SignalEntry implements Releasable {
   handleEvent(): void {
     this.unregister();
     const reason = this.signal.reason;
-    for (const node of this.waiters) node.cancel(reason);
+    // Cancelling a waiter unlinks its link, so the head advances.
+    for (let link = this.head; link !== null; link = this.head) link.waiter.cancel(reason);
   }
 
   release(): void {
-    if (this.waiters.size === 0) this.unregister();
+    if (this.head === null) this.unregister();
   }
 
   private unregister(): void {
@@ -52,14 +66,25 @@ export function watchSignal(node: AnyWaiter, signal: AbortSignal): void {
     entries.set(signal, entry);
     signal.addEventListener('abort', entry);
   }
-  entry.waiters.add(node);
-  node.sig = entry;
+  const link = new SignalLink(entry, node);
+  const tail = entry.tail;
+  if (tail === null) entry.head = link;
+  else {
+    tail.next = link;
+    link.prev = tail;
+  }
+  entry.tail = link;
+  node.sig = link;
 }
 
-/** Drops `node` from its signal's entry (it has one). */
+/** Drops `node` from its signal's list (it is in one). */
 export function unwatchSignal(node: AnyWaiter): void {
-  const entry = node.sig as SignalEntry;
+  const link = node.sig as SignalLink;
   node.sig = null;
-  entry.waiters.delete(node);
-  if (entry.waiters.size === 0 && entry.registered) releaseSoon(entry);
+  const { entry, prev, next } = link;
+  if (prev === null) entry.head = next;
+  else prev.next = next;
+  if (next === null) entry.tail = prev;
+  else next.prev = prev;
+  if (entry.head === null && entry.registered) releaseSoon(entry);
 }

@@ -3,10 +3,11 @@
  *
  * A `setTimeout` + `clearTimeout` pair costs about eight times a promise round trip, and a
  * Node `Timeout` object about 200 bytes, so waits do not get one each. Waits with the same
- * `timeout` go into one {@link TimerBucket}: a `Set` in insertion order, which for one duration
- * is deadline order on a monotonic clock. The bucket arms one timer for its head; when it fires
- * it expires every waiter that is due and re-arms for the new head. A wait that ends in time
- * just leaves the set; when the set is empty the timer is cleared by the next macrotask
+ * `timeout` go into one {@link TimerBucket}: an intrusive list of {@link TimerLink}s in insertion
+ * order, which for one duration is deadline order on a monotonic clock. The bucket arms one
+ * timer for its head; when it fires it expires every waiter that is due and re-arms for the new
+ * head. A wait that ends in time just leaves the list (O(1)); when the list is empty the timer
+ * is cleared by the next macrotask
  * (`idle.ts`), or reused if another wait with that duration arrives first.
  *
  * ## Fake timers
@@ -40,13 +41,27 @@ export function now(): number {
   return globalThis.performance.now();
 }
 
+/** A wait's membership in its timer bucket, with its deadline. */
+export class TimerLink {
+  prev: TimerLink | null = null;
+  next: TimerLink | null = null;
+
+  constructor(
+    readonly bucket: TimerBucket,
+    readonly waiter: AnyWaiter,
+    /** Whole milliseconds on `performance.now()`'s clock (a small integer in the common case). */
+    readonly deadline: number,
+  ) {}
+}
+
 /** The waits that share one timeout duration, and the one timer they share. */
 export class TimerBucket implements Releasable {
-  /** Pending waiters in deadline order. */
-  readonly waiters = new Set<AnyWaiter>();
+  /** Pending waits in deadline order. */
+  head: TimerLink | null = null;
+  tail: TimerLink | null = null;
   /** The pending timer, if armed. */
   handle: unknown = undefined;
-  /** The deadline the pending timer was armed for: waiters due by then expire when it fires. */
+  /** The deadline the pending timer was armed for: waits due by then expire when it fires. */
   armedUntil = 0;
   idle = false;
 
@@ -57,18 +72,17 @@ export class TimerBucket implements Releasable {
     readonly clearTimer: ClearTimeout,
   ) {}
 
-  /** Arms the timer for the head waiter. */
+  /** Arms the timer for the head wait (there is one). */
   arm(time: number): void {
-    let head: AnyWaiter | undefined;
-    for (head of this.waiters) break;
-    const deadline = (head as AnyWaiter).deadline;
+    const deadline = (this.head as TimerLink).deadline;
     const delay = Math.min(Math.max(deadline - time, 0), MAX_DELAY);
+    // Remember the head's own deadline, not `time + delay`, which may round below it.
     this.armedUntil = delay === MAX_DELAY ? time + delay : deadline;
     this.handle = this.setTimer(fire, delay, this);
   }
 
   release(): void {
-    if (this.waiters.size !== 0) return;
+    if (this.head !== null) return;
     if (this.handle !== undefined) {
       this.clearTimer(this.handle);
       this.handle = undefined;
@@ -80,48 +94,66 @@ export class TimerBucket implements Releasable {
 function fire(bucket: TimerBucket): void {
   bucket.handle = undefined;
   const time = now();
+  // The timer, not the clock alone, decides: what it was armed for is due even if the clock is
+  // frozen (fake setTimeout with a real clock).
   const limit = Math.max(time, bucket.armedUntil);
-  // Expiring deletes the node from the set; Set iteration tolerates that.
-  for (const node of bucket.waiters) {
-    if (node.deadline > limit) break;
-    node.expire(bucket.ms);
+  // Expiring a waiter unlinks its link, so the head advances.
+  for (let link = bucket.head; link !== null && link.deadline <= limit; link = bucket.head) {
+    link.waiter.expire(bucket.ms);
   }
-  if (bucket.waiters.size !== 0) bucket.arm(time);
+  if (bucket.head !== null) bucket.arm(time);
   else if (bucket.registry.get(bucket.ms) === bucket) bucket.registry.delete(bucket.ms);
 }
 
 /** Expires `node` after `ms` milliseconds (finite, > 0) unless it is settled first. */
 export function watchTimeout(node: AnyWaiter, ms: number): void {
-  const g = globalThis as unknown as { setTimeout: SetTimeout; clearTimeout: ClearTimeout };
-  const setTimer = g.setTimeout;
-  if (setTimer !== currentSetTimeout) {
-    currentSetTimeout = setTimer;
-    let registry = registries.get(setTimer);
-    if (registry === undefined) {
-      registry = new Map();
-      registries.set(setTimer, registry);
-    }
-    buckets = registry;
-  }
+  const setTimer = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
+  if (setTimer !== currentSetTimeout) useTimers(setTimer);
   let bucket = buckets.get(ms);
   if (bucket === undefined) {
-    bucket = new TimerBucket(ms, buckets, setTimer, g.clearTimeout);
+    bucket = new TimerBucket(
+      ms,
+      buckets,
+      setTimer,
+      (globalThis as unknown as { clearTimeout: ClearTimeout }).clearTimeout,
+    );
     buckets.set(ms, bucket);
   }
   const time = now();
-  // Whole milliseconds keep the field a small integer; rounding up never expires early.
-  node.deadline = Math.ceil(time + ms);
-  node.timer = bucket;
-  bucket.waiters.add(node);
+  // Whole milliseconds keep the deadline a small integer; rounding up never expires early.
+  const link = new TimerLink(bucket, node, Math.ceil(time + ms));
+  const tail = bucket.tail;
+  if (tail === null) bucket.head = link;
+  else {
+    tail.next = link;
+    link.prev = tail;
+  }
+  bucket.tail = link;
+  node.timer = link;
   if (bucket.handle === undefined) bucket.arm(time);
 }
 
-/** Drops `node` from its timer bucket (it has one). */
+/** Switches to the buckets of another `setTimeout` (fake timers installed or removed). */
+function useTimers(setTimer: SetTimeout): void {
+  currentSetTimeout = setTimer;
+  let registry = registries.get(setTimer);
+  if (registry === undefined) {
+    registry = new Map();
+    registries.set(setTimer, registry);
+  }
+  buckets = registry;
+}
+
+/** Drops `node` from its timer bucket (it is in one). */
 export function unwatchTimeout(node: AnyWaiter): void {
-  const bucket = node.timer as TimerBucket;
+  const link = node.timer as TimerLink;
   node.timer = null;
-  bucket.waiters.delete(node);
-  if (bucket.waiters.size === 0 && bucket.handle !== undefined) releaseSoon(bucket);
+  const { bucket, prev, next } = link;
+  if (prev === null) bucket.head = next;
+  else prev.next = next;
+  if (next === null) bucket.tail = prev;
+  else next.prev = prev;
+  if (bucket.head === null && bucket.handle !== undefined) releaseSoon(bucket);
 }
 
 /** A fresh TimeoutError naming the primitive, the method and the milliseconds. */

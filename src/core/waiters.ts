@@ -15,11 +15,11 @@
  * - a primitive-specific end (queue shutdown, broken barrier), which also calls `cancel`.
  *
  * Every path goes through one idempotent step, {@link WaiterQueue.detach}: it unlinks the node,
- * drops it from its signal's and its timer's sets, and marks it settled (`queue === null`), so
+ * drops it from its signal's and its timer's lists, and marks it settled (`queue === null`), so
  * whichever exit arrives second finds nothing to do.
  *
  * Waits never own a listener or a timer. Waits on one signal hang off one listener
- * (`signals.ts`); waits with the same timeout share one timer over a deadline-ordered set
+ * (`signals.ts`); waits with the same timeout share one timer over a deadline-ordered list
  * (`timers.ts`). A listener or timer that no pending wait needs any more is released by the next
  * macrotask (`idle.ts`), so a tight loop of waits does not add and remove one every time.
  *
@@ -27,7 +27,7 @@
  *
  * - `node.queue !== null` exactly while the node is linked in that queue; `queue.size` counts
  *   linked nodes.
- * - A node is in its signal's set iff `node.sig !== null`, and in its timer's set iff
+ * - A node is in its signal's list iff `node.sig !== null`, and in its timer's list iff
  *   `node.timer !== null`; both are cleared by `detach`.
  * - After `detach`, nothing reachable from a primitive, a signal or a timer references the node.
  *
@@ -35,16 +35,16 @@
  *
  * A node keeps only the promise's `resolve` function: rejection resolves it with a rejected
  * promise, so the `reject` function (and a field for it) is garbage as soon as the promise is
- * made. Signal and timer membership live in per-signal / per-timeout `Set`s, so a plain wait
- * pays nothing for them beyond two null fields.
+ * made. Signal and timer membership are small link objects made only for waits that use them,
+ * so a plain wait pays nothing for them beyond two null fields.
  *
  * @module
  */
 
 import type { WaitOptions } from './options.js';
 import type { Primitive } from './primitive.js';
-import { type SignalEntry, unwatchSignal, watchSignal } from './signals.js';
-import { type TimerBucket, timeoutError, unwatchTimeout, watchTimeout } from './timers.js';
+import { type SignalLink, unwatchSignal, watchSignal } from './signals.js';
+import { type TimerLink, timeoutError, unwatchTimeout, watchTimeout } from './timers.js';
 
 /** A waiter of any result type, as held by the signal and timer registries. */
 export type AnyWaiter = Waiter<never>;
@@ -58,12 +58,10 @@ export class Waiter<T> {
   queue: WaiterQueue<T> | null;
   /** Resolves the caller's promise. Rejection resolves it with a rejected promise. */
   readonly resolve: (value: T | PromiseLike<T>) => void;
-  /** The signal registration, while linked. */
-  sig: SignalEntry | null;
-  /** The timer registration, while linked. */
-  timer: TimerBucket | null;
-  /** When the timeout fires, in whole milliseconds on `performance.now()`'s clock. */
-  deadline: number;
+  /** The membership in its signal's list, while linked. */
+  sig: SignalLink | null;
+  /** The membership in its timeout's list, while linked. */
+  timer: TimerLink | null;
   /** What the primitive attached to the wait (an item to put, a permit count, ...). */
   data: unknown;
 
@@ -74,7 +72,6 @@ export class Waiter<T> {
     this.resolve = resolve;
     this.sig = null;
     this.timer = null;
-    this.deadline = 0;
     this.data = data;
   }
 
@@ -198,9 +195,21 @@ export class WaiterQueue<T> {
 
   /** Settles every current waiter with `value`, in FIFO order. */
   resolveAll(value: T): void {
-    for (let node = this.head; node !== null; node = this.head) {
-      this.detach(node);
+    let node = this.head;
+    if (node === null) return;
+    // Cut the whole list at once, then settle node by node.
+    this.head = null;
+    this.tail = null;
+    this.size = 0;
+    while (node !== null) {
+      const next: Waiter<T> | null = node.next;
+      node.prev = null;
+      node.next = null;
+      node.queue = null;
+      if (node.sig !== null) unwatchSignal(node as unknown as AnyWaiter);
+      if (node.timer !== null) unwatchTimeout(node as unknown as AnyWaiter);
       node.resolve(value);
+      node = next;
     }
   }
 
