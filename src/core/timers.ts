@@ -13,10 +13,14 @@
  * ## Fake timers
  *
  * `setTimeout`, `clearTimeout` and `performance` are looked up on `globalThis` when used, so a
- * test runner's fakes apply. Buckets are kept per `setTimeout` function, so waits made after
- * fakes were installed (or removed) never join a timer armed through the other one. Expiry is
- * never decided from the clock alone, which may be frozen while fake timers advance: when a
- * bucket's timer fires, the waiters it was armed for expire even if the clock says otherwise.
+ * test runner's fakes apply. Buckets are kept per `setTimeout` function (a {@link TimerWorld}),
+ * so waits made after fakes were installed (or removed) never join a timer armed through the
+ * other one. Expiry is never decided from the clock alone, which may be frozen or real while
+ * fake timers advance: when a bucket's timer fires, the waits it was armed for expire whatever
+ * the clock says. Fakes built on `@sinonjs/fake-timers` (vitest, jest, sinon) expose their own
+ * clock on `setTimeout.clock`; deadlines are then measured on it, so they are exact even when
+ * `performance` is left real. With other fakes over a frozen clock, waits of one duration that
+ * start at different fake times share the first one's deadline.
  *
  * @module
  */
@@ -28,13 +32,34 @@ import type { AnyWaiter } from './waiters.js';
 /** Largest delay `setTimeout` takes without overflowing to 1 ms. */
 const MAX_DELAY = 2 ** 31 - 1;
 
-type SetTimeout = (callback: (bucket: TimerBucket) => void, ms: number, bucket: TimerBucket) => unknown;
+type SetTimeout = ((callback: (bucket: TimerBucket) => void, ms: number, bucket: TimerBucket) => unknown) & {
+  clock?: { now?: unknown };
+};
 type ClearTimeout = (handle: unknown) => void;
 
-/** Buckets by duration, per `setTimeout` function (a fake and the real one never mix). */
-const registries = new WeakMap<object, Map<number, TimerBucket>>();
-let currentSetTimeout: SetTimeout | undefined;
-let buckets = new Map<number, TimerBucket>();
+/**
+ * The timers of one `setTimeout` function: the real one, or a test runner's fake. Waits made
+ * under different functions never share a bucket.
+ */
+class TimerWorld {
+  readonly buckets = new Map<number, TimerBucket>();
+  readonly clearTimer: ClearTimeout;
+  /**
+   * The clock deadlines are measured on. Fakes built on `@sinonjs/fake-timers` (vitest, jest,
+   * sinon) expose their clock as `setTimeout.clock`; its `now` is fake time even when
+   * `performance` is not faked, so deadlines stay exact. Otherwise `performance.now()`.
+   */
+  readonly now: () => number;
+
+  constructor(readonly setTimer: SetTimeout) {
+    this.clearTimer = (globalThis as unknown as { clearTimeout: ClearTimeout }).clearTimeout;
+    const fake = setTimer.clock;
+    this.now = typeof fake?.now === 'number' ? () => fake.now as number : now;
+  }
+}
+
+const worlds = new WeakMap<object, TimerWorld>();
+let world: TimerWorld | undefined;
 
 /** The current time on `performance.now()`'s clock, looked up at call time. */
 export function now(): number {
@@ -49,7 +74,7 @@ export class TimerLink {
   constructor(
     readonly bucket: TimerBucket,
     readonly waiter: AnyWaiter,
-    /** Whole milliseconds on `performance.now()`'s clock (a small integer in the common case). */
+    /** Whole milliseconds on the world's clock (a small integer in the common case). */
     readonly deadline: number,
   ) {}
 }
@@ -67,9 +92,7 @@ export class TimerBucket implements Releasable {
 
   constructor(
     readonly ms: number,
-    readonly registry: Map<number, TimerBucket>,
-    readonly setTimer: SetTimeout,
-    readonly clearTimer: ClearTimeout,
+    readonly world: TimerWorld,
   ) {}
 
   /** Arms the timer for the head wait (there is one). */
@@ -78,48 +101,50 @@ export class TimerBucket implements Releasable {
     const delay = Math.min(Math.max(deadline - time, 0), MAX_DELAY);
     // Remember the head's own deadline, not `time + delay`, which may round below it.
     this.armedUntil = delay === MAX_DELAY ? time + delay : deadline;
-    this.handle = this.setTimer(fire, delay, this);
+    this.handle = this.world.setTimer(fire, delay, this);
   }
 
   release(): void {
     if (this.head !== null) return;
     if (this.handle !== undefined) {
-      this.clearTimer(this.handle);
+      this.world.clearTimer(this.handle);
       this.handle = undefined;
     }
-    if (this.registry.get(this.ms) === this) this.registry.delete(this.ms);
+    this.forget();
+  }
+
+  /** Drops the bucket from its world once it has neither waits nor a timer. */
+  forget(): void {
+    const { buckets } = this.world;
+    if (buckets.get(this.ms) === this) buckets.delete(this.ms);
   }
 }
 
 function fire(bucket: TimerBucket): void {
   bucket.handle = undefined;
-  const time = now();
-  // The timer, not the clock alone, decides: what it was armed for is due even if the clock is
-  // frozen (fake setTimeout with a real clock).
+  const time = bucket.world.now();
+  // The timer, not the clock alone, decides: what it was armed for is due even if the clock
+  // says otherwise (a fake setTimeout over a real or frozen clock).
   const limit = Math.max(time, bucket.armedUntil);
   // Expiring a waiter unlinks its link, so the head advances.
   for (let link = bucket.head; link !== null && link.deadline <= limit; link = bucket.head) {
     link.waiter.expire(bucket.ms);
   }
   if (bucket.head !== null) bucket.arm(time);
-  else if (bucket.registry.get(bucket.ms) === bucket) bucket.registry.delete(bucket.ms);
+  else bucket.forget();
 }
 
 /** Expires `node` after `ms` milliseconds (finite, > 0) unless it is settled first. */
 export function watchTimeout(node: AnyWaiter, ms: number): void {
   const setTimer = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
-  if (setTimer !== currentSetTimeout) useTimers(setTimer);
-  let bucket = buckets.get(ms);
+  let w = world;
+  if (w === undefined || w.setTimer !== setTimer) w = useWorld(setTimer);
+  let bucket = w.buckets.get(ms);
   if (bucket === undefined) {
-    bucket = new TimerBucket(
-      ms,
-      buckets,
-      setTimer,
-      (globalThis as unknown as { clearTimeout: ClearTimeout }).clearTimeout,
-    );
-    buckets.set(ms, bucket);
+    bucket = new TimerBucket(ms, w);
+    w.buckets.set(ms, bucket);
   }
-  const time = now();
+  const time = w.now();
   // Whole milliseconds keep the deadline a small integer; rounding up never expires early.
   const link = new TimerLink(bucket, node, Math.ceil(time + ms));
   const tail = bucket.tail;
@@ -133,15 +158,15 @@ export function watchTimeout(node: AnyWaiter, ms: number): void {
   if (bucket.handle === undefined) bucket.arm(time);
 }
 
-/** Switches to the buckets of another `setTimeout` (fake timers installed or removed). */
-function useTimers(setTimer: SetTimeout): void {
-  currentSetTimeout = setTimer;
-  let registry = registries.get(setTimer);
-  if (registry === undefined) {
-    registry = new Map();
-    registries.set(setTimer, registry);
+/** Switches to the timers of another `setTimeout` (fake timers installed or removed). */
+function useWorld(setTimer: SetTimeout): TimerWorld {
+  let w = worlds.get(setTimer);
+  if (w === undefined) {
+    w = new TimerWorld(setTimer);
+    worlds.set(setTimer, w);
   }
-  buckets = registry;
+  world = w;
+  return w;
 }
 
 /** Drops `node` from its timer bucket (it is in one). */
