@@ -13,7 +13,7 @@
  */
 
 import { type Releasable, releaseSoon } from './idle.js';
-import type { AnyWaiter } from './waiters.js';
+import { type AnyWaiter, cancelWaiter } from './waiter.js';
 
 const entries = new WeakMap<AbortSignal, SignalEntry>();
 
@@ -43,7 +43,7 @@ export class SignalEntry implements Releasable {
     this.unregister();
     const reason = this.signal.reason;
     // Cancelling a waiter unlinks its link, so the head advances.
-    for (let link = this.head; link !== null; link = this.head) link.waiter.cancel(reason);
+    for (let link = this.head; link !== null; link = this.head) cancelWaiter(link.waiter, reason);
   }
 
   release(): void {

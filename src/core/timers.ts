@@ -26,8 +26,7 @@
  */
 
 import { type Releasable, releaseSoon } from './idle.js';
-import type { Primitive } from './primitive.js';
-import type { AnyWaiter } from './waiters.js';
+import { type AnyWaiter, expireWaiter } from './waiter.js';
 
 /** Largest delay `setTimeout` takes without overflowing to 1 ms. */
 const MAX_DELAY = 2 ** 31 - 1;
@@ -128,7 +127,7 @@ function fire(bucket: TimerBucket): void {
   const limit = Math.max(time, bucket.armedUntil);
   // Expiring a waiter unlinks its link, so the head advances.
   for (let link = bucket.head; link !== null && link.deadline <= limit; link = bucket.head) {
-    link.waiter.expire(bucket.ms);
+    expireWaiter(link.waiter, bucket.ms);
   }
   if (bucket.head !== null) bucket.arm(time);
   else bucket.forget();
@@ -179,9 +178,4 @@ export function unwatchTimeout(node: AnyWaiter): void {
   if (next === null) bucket.tail = prev;
   else next.prev = prev;
   if (bucket.head === null && bucket.handle !== undefined) releaseSoon(bucket);
-}
-
-/** A fresh TimeoutError naming the primitive, the method and the milliseconds. */
-export function timeoutError(owner: Primitive, verb: string, ms: number): DOMException {
-  return new DOMException(`${owner.label}: ${verb}() timed out after ${ms} ms`, 'TimeoutError');
 }

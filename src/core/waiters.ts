@@ -11,7 +11,7 @@
  * - a grant: the primitive takes the head ({@link WaiterQueue.resolveHead}) or everyone
  *   ({@link WaiterQueue.resolveAll}) and resolves it with what it was given, in the same
  *   synchronous step (hand-off at selection: there is no "woken but not yet running" window);
- * - an abort of its signal, or its timeout, which call {@link Waiter.cancel};
+ * - an abort of its signal, or its timeout, which call `cancelWaiter` (`waiter.ts`);
  * - a primitive-specific end (queue shutdown, broken barrier), which also calls `cancel`.
  *
  * Every path goes through one idempotent step, {@link WaiterQueue.detach}: it unlinks the node,
@@ -33,77 +33,22 @@
  *
  * ## Memory
  *
- * A node keeps only the promise's `resolve` function: rejection resolves it with a rejected
- * promise, so the `reject` function (and a field for it) is garbage as soon as the promise is
- * made. Signal and timer membership are small link objects made only for waits that use them,
+ * A node keeps only the promise's `resolve` function: rejection resolves it with a thenable
+ * that rejects, so the `reject` function (and a field for it) is garbage as soon as the promise
+ * is made. Signal and timer membership are small link objects made only for waits that use them,
  * so a plain wait pays nothing for them beyond two null fields.
  *
  * @module
  */
 
+import { timeoutError } from './errors.js';
 import type { WaitOptions } from './options.js';
 import type { Primitive } from './primitive.js';
-import { type SignalLink, unwatchSignal, watchSignal } from './signals.js';
-import { type TimerLink, timeoutError, unwatchTimeout, watchTimeout } from './timers.js';
+import { unwatchSignal, watchSignal } from './signals.js';
+import { unwatchTimeout, watchTimeout } from './timers.js';
+import { type AnyWaiter, cancelWaiter, makeWaiter, rejectWaiter, type Waiter } from './waiter.js';
 
-/** A waiter of any result type, as held by the signal and timer registries. */
-export type AnyWaiter = Waiter<never>;
-
-/** One pending wait. Fields are declared in the constructor so every node has one shape. */
-export class Waiter<T> {
-  /** Neighbours in the queue, or `null` at the ends / once detached. */
-  prev: Waiter<T> | null;
-  next: Waiter<T> | null;
-  /** The queue that holds this node; `null` once settled. */
-  queue: WaiterQueue<T> | null;
-  /** Resolves the caller's promise. Rejection resolves it with a rejected promise. */
-  readonly resolve: (value: T | PromiseLike<T>) => void;
-  /** The membership in its signal's list, while linked. */
-  sig: SignalLink | null;
-  /** The membership in its timeout's list, while linked. */
-  timer: TimerLink | null;
-  /** What the primitive attached to the wait (an item to put, a permit count, ...). */
-  data: unknown;
-
-  constructor(queue: WaiterQueue<T>, resolve: (value: T | PromiseLike<T>) => void, data: unknown) {
-    this.prev = null;
-    this.next = null;
-    this.queue = queue;
-    this.resolve = resolve;
-    this.sig = null;
-    this.timer = null;
-    this.data = data;
-  }
-
-  /** Rejects the caller's promise with `reason` (the exact value). */
-  reject(reason: unknown): void {
-    this.resolve(Promise.reject(reason));
-  }
-
-  /**
-   * Ends the wait without a grant (abort, timeout, shutdown, broken). Does nothing if the
-   * waiter was already settled.
-   */
-  cancel(reason: unknown): void {
-    const queue = this.queue;
-    if (queue === null) return;
-    queue.detach(this);
-    queue.onCancel(this, reason);
-  }
-
-  /** Ends the wait with the TimeoutError of its timer. */
-  expire(ms: number): void {
-    const queue = this.queue;
-    if (queue === null) return;
-    this.cancel(timeoutError(queue.owner, queue.verb, ms));
-  }
-}
-
-// `new Promise(captureResolve)` hands us `resolve` without allocating an executor closure.
-let captured: ((value: never) => void) | undefined;
-function captureResolve(resolve: (value: never) => void): void {
-  captured = resolve;
-}
+export type { AnyWaiter, Waiter } from './waiter.js';
 
 /**
  * A FIFO queue of waiters owned by one primitive. Primitives never keep waiters anywhere else.
@@ -129,7 +74,7 @@ export class WaiterQueue<T> {
    * before rejecting).
    */
   onCancel(node: Waiter<T>, reason: unknown): void {
-    node.reject(reason);
+    rejectWaiter(node, reason);
   }
 
   /**
@@ -145,9 +90,12 @@ export class WaiterQueue<T> {
       timeout = options.timeout;
       if (timeout === 0) return Promise.reject(timeoutError(this.owner, this.verb, 0));
     }
-    const promise = new Promise<T>(captureResolve);
-    const node = new Waiter<T>(this, captured as (value: T | PromiseLike<T>) => void, data);
-    captured = undefined;
+    // An object literal made in an inline executor: V8 inlines both (see waiter.ts).
+    let made: Waiter<T> | undefined;
+    const promise = new Promise<T>((resolve) => {
+      made = makeWaiter(this, resolve, data);
+    });
+    const node = made as unknown as Waiter<T>;
     const tail = this.tail;
     if (tail === null) this.head = node;
     else {
@@ -215,6 +163,6 @@ export class WaiterQueue<T> {
 
   /** Cancels every current waiter with `reason` (shutdown, broken barrier). */
   cancelAll(reason: unknown): void {
-    for (let node = this.head; node !== null; node = this.head) node.cancel(reason);
+    for (let node = this.head; node !== null; node = this.head) cancelWaiter(node, reason);
   }
 }
