@@ -1,0 +1,45 @@
+// Runs the benchmark scenarios, each in its own `node --expose-gc` child process, one after the
+// other, streaming their output. `npm run bench` builds dist/ first, then runs this.
+//
+//   npm run bench            every scenario below
+//   npm run bench -- event   only the scenarios whose file name contains "event"
+//
+// BENCH_ROUNDS=3 npm run bench -- event   fewer rounds, for a quick check (the method needs >= 9).
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Scenario files, relative to bench/. bench/leak.mjs is separate: `npm run leak`. */
+const SCENARIOS = ['event.mjs'];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const filters = process.argv.slice(2);
+const selected = filters.length === 0 ? SCENARIOS : SCENARIOS.filter((f) => filters.some((w) => f.includes(w)));
+if (selected.length === 0) {
+  console.error(`No scenario matches ${filters.join(', ')}. Scenarios: ${SCENARIOS.join(', ')}`);
+  process.exit(2);
+}
+
+function run(file) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(here, file)], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(signal ?? code));
+  });
+}
+
+const started = performance.now();
+let failed = 0;
+for (const file of selected) {
+  const t0 = performance.now();
+  console.log(`\n## bench/${file}`);
+  const status = await run(file);
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  if (status === 0) console.log(`\nbench/${file}: done in ${seconds} s`);
+  else {
+    failed++;
+    console.error(`\nbench/${file}: FAILED (${status}) after ${seconds} s`);
+  }
+}
+console.log(`\n${selected.length} scenario(s) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+if (failed > 0) process.exitCode = 1;

@@ -1,0 +1,192 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Event, getDefaultMaxWaiters, setDefaultMaxWaiters } from '../src/index.js';
+import { collectWarnings } from './helpers.js';
+
+afterEach(() => {
+  setDefaultMaxWaiters(1000);
+  vi.restoreAllMocks();
+});
+
+/** Starts `n` waits on `event` that the returned controller cancels. */
+function addWaiters(event: Event, n: number, controller = new AbortController()): AbortController {
+  for (let i = 0; i < n; i++) event.wait({ signal: controller.signal }).catch(() => {});
+  return controller;
+}
+
+function spyOnWarnings() {
+  return vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+}
+
+describe('leak warning', () => {
+  it('is emitted once, when waiterCount first exceeds maxWaiters', () => {
+    const warn = spyOnWarnings();
+    const event = new Event({ name: 'pool', maxWaiters: 3 });
+    const controller = addWaiters(event, 3);
+    expect(warn).not.toHaveBeenCalled();
+    addWaiters(event, 1, controller);
+    expect(warn).toHaveBeenCalledTimes(1);
+    addWaiters(event, 10, controller);
+    expect(warn).toHaveBeenCalledTimes(1);
+    controller.abort();
+    addWaiters(event, 10);
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('has type WaiterLeakWarning and code WAITSAFE_MAX_WAITERS', () => {
+    const warn = spyOnWarnings();
+    addWaiters(new Event({ maxWaiters: 1 }), 2).abort();
+    expect(warn).toHaveBeenCalledWith(expect.any(String), { type: 'WaiterLeakWarning', code: 'WAITSAFE_MAX_WAITERS' });
+  });
+
+  it('names the primitive, its name, the count and how to raise the limit', () => {
+    const warn = spyOnWarnings();
+    addWaiters(new Event({ name: 'pool', maxWaiters: 3 }), 4).abort();
+    const message = String(warn.mock.calls[0]?.[0]);
+    expect(message).toContain('Event "pool"');
+    expect(message).toMatch(/\b4\b/);
+    expect(message).toContain('maxWaiters');
+    expect(message).toContain('setDefaultMaxWaiters');
+  });
+
+  it('reaches process listeners as a WaiterLeakWarning', async () => {
+    const event = new Event({ name: 'real', maxWaiters: 2 });
+    const controller = new AbortController();
+    // Keep Node from printing it to stderr during the test run.
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const warnings = await collectWarnings(() => {
+      addWaiters(event, 3, controller);
+    });
+    stderr.mockRestore();
+    controller.abort();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.name).toBe('WaiterLeakWarning');
+    expect((warnings[0] as Error & { code?: string }).code).toBe('WAITSAFE_MAX_WAITERS');
+    expect(warnings[0]?.message).toContain('Event "real"');
+  });
+
+  it('is emitted once per primitive', () => {
+    const warn = spyOnWarnings();
+    const a = new Event({ name: 'a', maxWaiters: 1 });
+    const b = new Event({ name: 'b', maxWaiters: 1 });
+    addWaiters(a, 5).abort();
+    addWaiters(b, 5).abort();
+    addWaiters(a, 5).abort();
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(String(warn.mock.calls[0]?.[0])).toContain('Event "a"');
+    expect(String(warn.mock.calls[1]?.[0])).toContain('Event "b"');
+  });
+
+  it('starts with a default limit of 1000 in a freshly loaded module', async () => {
+    vi.resetModules();
+    const fresh = await import('../src/index.js');
+    expect(fresh.getDefaultMaxWaiters()).toBe(1000);
+  });
+
+  it('warns at 1001 waiters with the default limit of 1000', () => {
+    const warn = spyOnWarnings();
+    expect(getDefaultMaxWaiters()).toBe(1000);
+    const event = new Event();
+    const controller = addWaiters(event, 1000);
+    expect(warn).not.toHaveBeenCalled();
+    addWaiters(event, 1, controller);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/\b1001\b/);
+    controller.abort();
+  });
+
+  it('does not count waits that never became waiters (timeout 0, already aborted, completed at once)', async () => {
+    const warn = spyOnWarnings();
+    const event = new Event({ maxWaiters: 1 });
+    const aborted = AbortSignal.abort();
+    for (let i = 0; i < 5; i++) {
+      await event.wait({ timeout: 0 }).catch(() => {});
+      await event.wait({ signal: aborted }).catch(() => {});
+    }
+    event.set();
+    for (let i = 0; i < 5; i++) await event.wait();
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  describe('limits', () => {
+    it('a primitive own maxWaiters overrides the default', () => {
+      const warn = spyOnWarnings();
+      setDefaultMaxWaiters(2);
+      const ownHigh = new Event({ name: 'high', maxWaiters: 100 });
+      const ownLow = new Event({ name: 'low', maxWaiters: 1 });
+      addWaiters(ownHigh, 50).abort();
+      expect(warn).not.toHaveBeenCalled();
+      addWaiters(ownLow, 2).abort();
+      expect(warn).toHaveBeenCalledTimes(1);
+    });
+
+    it('setDefaultMaxWaiters() changes the limit of existing primitives without their own', () => {
+      const warn = spyOnWarnings();
+      const existing = new Event({ name: 'existing' });
+      const own = new Event({ name: 'own', maxWaiters: 1000 });
+      setDefaultMaxWaiters(2);
+      expect(getDefaultMaxWaiters()).toBe(2);
+      addWaiters(own, 3).abort();
+      expect(warn).not.toHaveBeenCalled();
+      addWaiters(existing, 3).abort();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toContain('Event "existing"');
+    });
+
+    it.each([
+      ['0', 0],
+      ['Infinity', Number.POSITIVE_INFINITY],
+    ])('maxWaiters %s disables the warning', (_, maxWaiters) => {
+      const warn = spyOnWarnings();
+      addWaiters(new Event({ maxWaiters }), 1500).abort();
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['0', 0],
+      ['Infinity', Number.POSITIVE_INFINITY],
+    ])('setDefaultMaxWaiters(%s) disables the warning for primitives without their own limit', (_, n) => {
+      const warn = spyOnWarnings();
+      setDefaultMaxWaiters(n);
+      expect(getDefaultMaxWaiters()).toBe(n);
+      addWaiters(new Event(), 1500).abort();
+      expect(warn).not.toHaveBeenCalled();
+      addWaiters(new Event({ maxWaiters: 1 }), 2).abort();
+      expect(warn).toHaveBeenCalledTimes(1);
+    });
+
+    it('setDefaultMaxWaiters() throws a TypeError for a non-number and keeps the old default', () => {
+      setDefaultMaxWaiters(7);
+      for (const bad of ['10', null, undefined, 10n, {}]) {
+        expect(() => setDefaultMaxWaiters(bad as never)).toThrow(TypeError);
+      }
+      expect(getDefaultMaxWaiters()).toBe(7);
+    });
+
+    it('setDefaultMaxWaiters() throws a RangeError for a negative, fractional or NaN limit and keeps the old default', () => {
+      setDefaultMaxWaiters(7);
+      for (const bad of [-1, 1.5, Number.NaN, Number.NEGATIVE_INFINITY]) {
+        expect(() => setDefaultMaxWaiters(bad)).toThrow(RangeError);
+      }
+      expect(getDefaultMaxWaiters()).toBe(7);
+    });
+  });
+
+  describe('without process.emitWarning', () => {
+    it('falls back to console.warn with the same message', () => {
+      const original = process.emitWarning;
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      (process as { emitWarning?: unknown }).emitWarning = undefined;
+      try {
+        addWaiters(new Event({ name: 'fallback', maxWaiters: 1 }), 3).abort();
+      } finally {
+        process.emitWarning = original;
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      const message = String(warn.mock.calls[0]?.[0]);
+      expect(message).toContain('WaiterLeakWarning');
+      expect(message).toContain('Event "fallback"');
+      expect(message).toMatch(/\b2\b/);
+      expect(message).toContain('maxWaiters');
+    });
+  });
+});
