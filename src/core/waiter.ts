@@ -14,7 +14,7 @@ import type { WaiterQueue } from './waiters.js';
 export type AnyWaiter = Waiter<never>;
 
 /**
- * One pending wait. A plain object made by an object literal ({@link makeWaiter}), not a class
+ * One pending wait. A plain object made by the object literal in `WaiterQueue.wait`, not a class
  * instance: V8 allocates a literal inline, and its hidden class lives in the literal site's
  * boilerplate, so a full GC that finds no waiter alive does not free it (and deoptimize the
  * engine's code, as it does for a class whose instances all died).
@@ -33,14 +33,6 @@ export interface Waiter<T> {
   timer: TimerLink | null;
   /** What the primitive attached to the wait (an item to put, a permit count, ...). */
   data: unknown;
-}
-
-export function makeWaiter<T>(
-  queue: WaiterQueue<T>,
-  resolve: (value: T | PromiseLike<T>) => void,
-  data: unknown,
-): Waiter<T> {
-  return { prev: null, next: null, queue, resolve, sig: null, timer: null, data };
 }
 
 /**
