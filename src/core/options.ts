@@ -19,6 +19,10 @@ export interface WaitOptions {
   /**
    * Milliseconds to wait before rejecting with a `TimeoutError` DOMException. `undefined` or
    * `Infinity`: no limit. `0`: succeed only if the operation can complete at once.
+   *
+   * Waits with equal timeouts share one timer. `setTimeout`, `clearTimeout` and `performance`
+   * are looked up on `globalThis` when used, so a test runner's fake timers apply, also when
+   * they fake `setTimeout` but not the clock.
    */
   timeout?: number | undefined;
 }
