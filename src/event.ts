@@ -124,12 +124,28 @@ export class Event extends Primitive {
     return this.#waiters.wait(options);
   }
 
-  /** Number of waits currently pending. */
+  /**
+   * Number of waits currently pending.
+   *
+   * @example
+   * ```ts
+   * const e = new Event();
+   * void e.wait();
+   * e.waiterCount; // 1
+   * ```
+   */
   get waiterCount(): number {
     return this.#waiters.size;
   }
 
-  /** `'Event'`. */
+  /**
+   * `'Event'`, as `Object.prototype.toString` shows it.
+   *
+   * @example
+   * ```ts
+   * Object.prototype.toString.call(new Event()); // '[object Event]'
+   * ```
+   */
   get [Symbol.toStringTag](): string {
     return 'Event';
   }

@@ -27,7 +27,15 @@ export interface WaitOptions {
   timeout?: number | undefined;
 }
 
-/** Constructor options shared by every primitive. */
+/**
+ * Constructor options shared by every primitive.
+ *
+ * @example
+ * ```ts
+ * const ready = new Event({ name: 'ready', maxWaiters: 10_000 });
+ * String(ready); // 'Event "ready" [unset, waiters:0]'
+ * ```
+ */
 export interface PrimitiveOptions {
   /** A name shown in `String(x)`, in timeout messages and in leak warnings. */
   name?: string | undefined;

@@ -52,7 +52,15 @@ function emitLeakWarning(message: string): void {
 
 /** Base class of every primitive. Not exported from the package. */
 export abstract class Primitive {
-  /** The name given to the constructor, if any. */
+  /**
+   * The name given to the constructor, if any. It appears in `String(x)`, timeout messages and
+   * leak warnings.
+   *
+   * @example
+   * ```ts
+   * new Event({ name: 'ready' }).name; // 'ready'
+   * ```
+   */
   readonly name: string | undefined;
   readonly #maxWaiters: number | undefined;
   #warned = false;
@@ -63,7 +71,19 @@ export abstract class Primitive {
     this.#maxWaiters = maxWaiters;
   }
 
-  /** Number of waits currently pending on this primitive. */
+  /**
+   * Number of waits currently pending on this primitive. It drops in the same synchronous step
+   * in which a wait is granted, aborted or timed out.
+   *
+   * @example
+   * ```ts
+   * const e = new Event();
+   * const waiting = e.wait({ timeout: 1_000 });
+   * e.waiterCount; // 1
+   * e.set();
+   * e.waiterCount; // 0
+   * ```
+   */
   abstract get waiterCount(): number;
 
   /** The class name, as `Object.prototype.toString` and `String(x)` show it. */
@@ -94,7 +114,14 @@ export abstract class Primitive {
   }
 
   /**
-   * The readable state, in the spirit of asyncio's repr: `Event "ready" [unset, waiters:1]`.
+   * The readable state, in the spirit of asyncio's repr. Node's `util.inspect` shows the same.
+   *
+   * @example
+   * ```ts
+   * const ready = new Event({ name: 'ready' });
+   * void ready.wait();
+   * String(ready); // 'Event "ready" [unset, waiters:1]'
+   * ```
    */
   toString(): string {
     return `${this.label} [${this.describeState()}]`;
