@@ -6,21 +6,34 @@
  * at once and no timer or abort listener keeps it. The source is runtime-neutral: it runs
  * unchanged on Node, Deno, Bun and in browsers.
  *
- * - Waiting for a condition: {@link Event}.
+ * - Waiting for something to happen: {@link Event}, {@link Condition}, {@link Barrier}.
+ * - Mutual exclusion and limits: {@link Lock}, {@link Semaphore}, {@link BoundedSemaphore}, and
+ *   the {@link Releaser} their `acquire()` resolves with.
+ * - Errors: {@link BrokenBarrierError}; platform errors elsewhere (`signal.reason`, DOMException
+ *   `TimeoutError` and `InvalidStateError`, `TypeError`, `RangeError`).
  * - Limits and leak warnings: {@link setDefaultMaxWaiters}, {@link getDefaultMaxWaiters}.
- * - Options shared by every wait: {@link WaitOptions}.
+ * - Options shared by every wait: {@link WaitOptions}; by every primitive: {@link PrimitiveOptions}.
  *
  * @example
  * ```ts
- * import { Event } from 'waitsafe';
+ * import { Event, Lock } from 'waitsafe';
  *
  * const ready = new Event();
  * await ready.wait({ timeout: 10_000 }); // no waiter, timer or listener is left if it gives up
+ *
+ * const lock = new Lock();
+ * using release = await lock.acquire({ signal: AbortSignal.timeout(1_000) });
  * ```
  *
  * @module
  */
 
+export { Barrier } from './barrier.js';
+export { Condition } from './condition.js';
 export type { PrimitiveOptions, WaitOptions } from './core/options.js';
 export { getDefaultMaxWaiters, setDefaultMaxWaiters } from './core/primitive.js';
+export type { Releaser } from './core/releaser.js';
+export { BrokenBarrierError } from './errors.js';
 export { Event } from './event.js';
+export { Lock } from './lock.js';
+export { BoundedSemaphore, Semaphore } from './semaphore.js';

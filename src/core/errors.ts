@@ -10,3 +10,8 @@ import type { Primitive } from './primitive.js';
 export function timeoutError(owner: Primitive, verb: string, ms: number): DOMException {
   return new DOMException(`${owner.label}: ${verb}() timed out after ${ms} ms`, 'TimeoutError');
 }
+
+/** A fresh `InvalidStateError` DOMException, for a call the primitive's state does not allow. */
+export function invalidStateError(message: string): DOMException {
+  return new DOMException(message, 'InvalidStateError');
+}

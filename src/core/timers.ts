@@ -65,6 +65,18 @@ export function now(): number {
   return globalThis.performance.now();
 }
 
+/**
+ * Now, on the clock that timeouts are measured on: the fake clock of a sinon-style fake
+ * `setTimeout` while one is installed, else `performance.now()`. For deadlines that span several
+ * waits (`Condition.waitFor`).
+ */
+export function timerNow(): number {
+  const setTimer = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
+  let w = world;
+  if (w === undefined || w.setTimer !== setTimer) w = useWorld(setTimer);
+  return w.now();
+}
+
 /** A wait's membership in its timer bucket, with its deadline. */
 export class TimerLink {
   prev: TimerLink | null = null;

@@ -163,8 +163,11 @@ export class WaiterQueue<T> {
     }
   }
 
-  /** Cancels every current waiter with `reason` (shutdown, broken barrier). */
-  cancelAll(reason: unknown): void {
-    for (let node = this.head; node !== null; node = this.head) cancelWaiter(node, reason);
+  /**
+   * Cancels every current waiter (shutdown, broken barrier), each with the reason `reason`
+   * makes for it, so every rejection gets a fresh error.
+   */
+  cancelAll(reason: () => unknown): void {
+    for (let node = this.head; node !== null; node = this.head) cancelWaiter(node, reason());
   }
 }

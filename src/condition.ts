@@ -1,0 +1,291 @@
+import { invalidStateError, timeoutError } from './core/errors.js';
+import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
+import { Primitive } from './core/primitive.js';
+import type { Releaser } from './core/releaser.js';
+import { timerNow } from './core/timers.js';
+import type { Waiter } from './core/waiter.js';
+import { WaiterQueue } from './core/waiters.js';
+import { Lock } from './lock.js';
+
+const returnTrue = (): true => true;
+
+/**
+ * The waits of a Condition. However a wait ends, it settles only once it holds the lock again:
+ * a notified wait queues for the lock at once (it owns its notification), and an aborted or
+ * timed-out wait re-acquires the lock before it rejects.
+ */
+class ConditionWaiters extends WaiterQueue<true> {
+  constructor(
+    owner: Condition,
+    readonly lock: Lock,
+  ) {
+    super(owner, 'wait');
+  }
+
+  override onCancel(node: Waiter<true>, reason: unknown): void {
+    node.resolve(
+      this.lock.acquire().then(() => {
+        throw reason;
+      }),
+    );
+  }
+
+  /** Wakes the first waiter: it resolves once it holds the lock. */
+  notifyHead(): boolean {
+    const node = this.head;
+    if (node === null) return false;
+    this.detach(node);
+    node.resolve(this.lock.acquire().then(returnTrue));
+    return true;
+  }
+}
+
+/**
+ * A condition variable, like `asyncio.Condition`: tasks that hold its lock wait to be notified,
+ * and re-acquire the lock before their wait settles.
+ *
+ * Unlike asyncio, a notification is handed to a waiter at `notify()` time: a waiter that gives up
+ * before it is notified never takes a notification (no lost wakeup), and giving up never wakes
+ * anyone else (no spurious wakeup).
+ *
+ * @example
+ * ```ts
+ * import { Condition } from 'waitsafe';
+ *
+ * const cond = new Condition();
+ * const items: string[] = [];
+ *
+ * async function consume(signal: AbortSignal) {
+ *   await cond.runExclusive(async () => {
+ *     const ready = await cond.waitFor(() => items.length > 0, { signal, timeout: 5_000 });
+ *     return items.shift();
+ *   });
+ * }
+ *
+ * async function produce(item: string) {
+ *   await cond.runExclusive(() => {
+ *     items.push(item);
+ *     cond.notify();
+ *   });
+ * }
+ * ```
+ */
+export class Condition extends Primitive {
+  readonly #lock: Lock;
+  readonly #waiters: ConditionWaiters;
+
+  /**
+   * @param lock The lock to use; by default a new {@link Lock} with this condition's name.
+   * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
+   * @throws {TypeError} If `lock` is not a Lock, or `options`, `name` or `maxWaiters` has the
+   *   wrong type.
+   * @throws {RangeError} If `maxWaiters` is not an integer `>= 0` or `Infinity`.
+   */
+  constructor(lock?: Lock, options?: PrimitiveOptions) {
+    super(options);
+    if (lock !== undefined && !(lock instanceof Lock)) {
+      throw new TypeError('The "lock" argument must be a Lock or undefined');
+    }
+    this.#lock = lock ?? new Lock(this.name === undefined ? undefined : { name: this.name });
+    this.#waiters = new ConditionWaiters(this, this.#lock);
+  }
+
+  /**
+   * Acquires the underlying lock ({@link Lock.acquire}).
+   *
+   * *Cancellation.* As for {@link Lock.acquire}: giving up loses only the place in the queue.
+   *
+   * @example
+   * ```ts
+   * const release = await cond.acquire({ timeout: 1_000 });
+   * ```
+   */
+  acquire(options?: WaitOptions): Promise<Releaser> {
+    return this.#lock.acquire(options);
+  }
+
+  /**
+   * Releases the underlying lock ({@link Lock.release}).
+   *
+   * @throws {DOMException} `InvalidStateError` if the lock is not locked.
+   */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /**
+   * Whether the underlying lock is locked.
+   *
+   * @example
+   * ```ts
+   * new Condition().isLocked(); // false
+   * ```
+   */
+  isLocked(): boolean {
+    return this.#lock.isLocked();
+  }
+
+  /**
+   * Runs `fn` while holding the underlying lock ({@link Lock.runExclusive}).
+   *
+   * *Cancellation.* `options` applies to acquiring the lock only.
+   *
+   * @example
+   * ```ts
+   * await cond.runExclusive(() => cond.notifyAll());
+   * ```
+   */
+  runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    return this.#lock.runExclusive(fn, options);
+  }
+
+  /**
+   * Releases the lock, waits to be notified, and re-acquires the lock before it settles. The
+   * caller must hold the lock.
+   *
+   * *Cancellation.* If the signal aborts or the timeout elapses before a notification, the wait
+   * leaves the queue at once (`waiterCount` drops), re-acquires the lock, and only then rejects
+   * with the abort reason or a `TimeoutError` DOMException: the caller holds the lock again
+   * either way. A waiter that gives up never takes a notification from another, and never
+   * wakes another. Once notified, a later abort or timeout changes nothing: the wait re-acquires
+   * the lock and resolves. An already-aborted signal rejects at once, without releasing the lock;
+   * so does `timeout: 0` (a wait for a notification can never complete at once).
+   *
+   * @returns A promise of `true`. It never throws synchronously.
+   * @throws {DOMException} (as a rejection) `InvalidStateError` if the lock is not held.
+   *
+   * @example
+   * ```ts
+   * await cond.acquire();
+   * try {
+   *   while (!ready) await cond.wait({ timeout: 1_000 });
+   * } finally {
+   *   cond.release();
+   * }
+   * ```
+   */
+  wait(options?: WaitOptions): Promise<true> {
+    if (options !== undefined) {
+      const rejected = rejectInvalid(options);
+      if (rejected !== undefined) return rejected;
+    }
+    if (!this.#lock.isLocked()) return Promise.reject(this.#notHeld('wait'));
+    if (options?.timeout === 0) return Promise.reject(timeoutError(this, 'wait', 0));
+    const waiting = this.#waiters.wait(options);
+    this.#lock.release();
+    return waiting;
+  }
+
+  /**
+   * Waits until `predicate()` returns a truthy value, and returns it. The predicate is called
+   * with the lock held: first at once, then after every notification. The caller must hold the
+   * lock, and holds it again when the promise settles.
+   *
+   * *Cancellation.* `timeout` is one deadline for the whole call, not per notification. When it
+   * elapses, or the signal aborts, the call re-acquires the lock and rejects with a
+   * `TimeoutError` DOMException or the abort reason. An already-aborted signal rejects without
+   * calling the predicate.
+   *
+   * @returns A promise of the predicate's truthy result. It never throws synchronously.
+   * @throws {DOMException} (as a rejection) `InvalidStateError` if the lock is not held.
+   *
+   * @example
+   * ```ts
+   * await cond.runExclusive(() => cond.waitFor(() => queue.length > 0, { timeout: 5_000 }));
+   * ```
+   */
+  waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+    if (typeof predicate !== 'function') {
+      return Promise.reject(new TypeError(`The "predicate" argument must be a function, got ${typeof predicate}`));
+    }
+    if (options !== undefined) {
+      const rejected = rejectInvalid(options);
+      if (rejected !== undefined) return rejected;
+    }
+    if (!this.#lock.isLocked()) return Promise.reject(this.#notHeld('waitFor'));
+    return this.#waitFor(predicate, options?.signal, options?.timeout);
+  }
+
+  async #waitFor<T>(predicate: () => T, signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
+    let result = predicate();
+    if (result) return result;
+    const deadline = timeout === undefined ? Number.POSITIVE_INFINITY : timerNow() + timeout;
+    for (;;) {
+      const remaining = deadline - timerNow();
+      if (remaining <= 0) throw timeoutError(this, 'waitFor', timeout as number);
+      try {
+        await this.wait({ signal, timeout: remaining === Number.POSITIVE_INFINITY ? undefined : Math.ceil(remaining) });
+      } catch (error) {
+        // Our own per-wait timeout becomes the call's TimeoutError; an abort passes through.
+        if (signal?.aborted && signal.reason === error) throw error;
+        if (error instanceof DOMException && error.name === 'TimeoutError') {
+          throw timeoutError(this, 'waitFor', timeout as number);
+        }
+        throw error;
+      }
+      result = predicate();
+      if (result) return result;
+    }
+  }
+
+  /**
+   * Wakes up to `n` waiters, in FIFO order. Each re-acquires the lock (queued behind the current
+   * lock waiters) before its wait resolves. The caller must hold the lock.
+   *
+   * @param n An integer `>= 0` (default 1); `0` wakes no one.
+   * @throws {DOMException} `InvalidStateError` if the lock is not held.
+   * @throws {TypeError} If `n` is not a number.
+   * @throws {RangeError} If `n` is not an integer `>= 0`.
+   *
+   * @example
+   * ```ts
+   * await cond.runExclusive(() => cond.notify(2));
+   * ```
+   */
+  notify(n = 1): void {
+    if (typeof n !== 'number') throw new TypeError(`The "n" argument must be a number, got ${typeof n}`);
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`The "n" argument must be an integer >= 0, got ${n}`);
+    if (!this.#lock.isLocked()) throw this.#notHeld('notify');
+    for (let i = 0; i < n && this.#waiters.notifyHead(); i++);
+  }
+
+  /**
+   * Wakes every waiter. The caller must hold the lock.
+   *
+   * @throws {DOMException} `InvalidStateError` if the lock is not held.
+   *
+   * @example
+   * ```ts
+   * await cond.runExclusive(() => cond.notifyAll());
+   * ```
+   */
+  notifyAll(): void {
+    if (!this.#lock.isLocked()) throw this.#notHeld('notifyAll');
+    while (this.#waiters.notifyHead());
+  }
+
+  /**
+   * Number of callers waiting to be notified (not counting notified ones that wait for the lock).
+   *
+   * @example
+   * ```ts
+   * new Condition().waiterCount; // 0
+   * ```
+   */
+  get waiterCount(): number {
+    return this.#waiters.size;
+  }
+
+  /** `'Condition'`. */
+  get [Symbol.toStringTag](): string {
+    return 'Condition';
+  }
+
+  protected describeState(): string {
+    return `${this.#lock.isLocked() ? 'locked' : 'unlocked'}, waiters:${this.#waiters.size}`;
+  }
+
+  #notHeld(method: string): DOMException {
+    return invalidStateError(`${this.label}: ${method}() requires the lock to be held`);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The permit pool behind `Lock`, `Semaphore` and `BoundedSemaphore` (as tokio's Mutex and
+ * Semaphore share one batch semaphore).
+ *
+ * Release hands the permit straight to the first waiter, in the same synchronous step, so a
+ * permit is never free while someone waits: `value > 0` implies no waiters, a newcomer can never
+ * barge ahead of the queue, and a waiter that was granted owns its permit even if its signal
+ * aborts a moment later.
+ *
+ * @module
+ */
+
+import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './options.js';
+import { Primitive } from './primitive.js';
+import { makeReleaser, type Releaser } from './releaser.js';
+import { WaiterQueue } from './waiters.js';
+
+/** Base class of the permit primitives. Not exported from the package. */
+export abstract class PermitPool extends Primitive {
+  /** Permits free now. */
+  #value: number;
+  readonly #waiters: WaiterQueue<Releaser> = new WaiterQueue<Releaser>(this, 'acquire');
+
+  constructor(value: number, options: PrimitiveOptions | undefined) {
+    super(options);
+    this.#value = value;
+  }
+
+  /** Permits free now. @internal */
+  protected get freePermits(): number {
+    return this.#value;
+  }
+
+  /**
+   * Takes a permit, waiting in FIFO order if none is free.
+   *
+   * *Cancellation.* With `signal`, the wait rejects with `signal.reason` when it aborts (at once,
+   * registering nothing and taking nothing, if it is already aborted — even if a permit is
+   * free). With `timeout`, it rejects with a `TimeoutError` DOMException after that many
+   * milliseconds; `timeout: 0` takes a free permit or rejects at once. Giving up loses only the
+   * place in the queue: nothing is taken, and no later release hands anything to the abandoned
+   * wait. Once a permit was handed to the wait, a later abort changes nothing: the caller owns it
+   * and must release it.
+   *
+   * @param options `signal` and/or `timeout` (milliseconds; `Infinity` or absent: no limit).
+   * @returns A promise of a {@link Releaser} for the permit. It never throws synchronously.
+   */
+  acquire(options?: WaitOptions): Promise<Releaser> {
+    if (options !== undefined) {
+      const rejected = rejectInvalid(options);
+      if (rejected !== undefined) return rejected;
+    }
+    if (this.#value > 0) {
+      this.#value--;
+      return Promise.resolve(makeReleaser(this));
+    }
+    return this.#waiters.wait(options);
+  }
+
+  /**
+   * Takes a permit if one is free and nobody waits; never waits and never barges ahead of a
+   * queued waiter.
+   *
+   * @returns A {@link Releaser}, or `undefined` if no permit is free now.
+   */
+  tryAcquire(): Releaser | undefined {
+    if (this.#value === 0) return undefined;
+    this.#value--;
+    return makeReleaser(this);
+  }
+
+  /**
+   * Returns a permit: hands it to the first waiter if any, else frees it.
+   *
+   * @throws {DOMException} `InvalidStateError` (Lock) or {@link RangeError} (BoundedSemaphore)
+   *   when the release does not match an acquire; the state is unchanged then.
+   */
+  release(): void {
+    if (this.#waiters.head !== null) {
+      this.#waiters.resolveHead(makeReleaser(this));
+      return;
+    }
+    this.checkRelease(this.#value);
+    this.#value++;
+  }
+
+  /** Throws if freeing one more permit (with `value` free now) would be an over-release. */
+  protected abstract checkRelease(value: number): void;
+
+  /** Whether an acquire now would wait. */
+  isLocked(): boolean {
+    return this.#value === 0;
+  }
+
+  /**
+   * Runs `fn` while holding a permit, and releases it however `fn` ends.
+   *
+   * *Cancellation.* `options` applies to the acquire only: if it gives up, `fn` is never called
+   * and the promise rejects with the abort reason or the TimeoutError. Once `fn` runs, it is not
+   * interrupted.
+   *
+   * @returns What `fn` returns (awaited), or its error.
+   */
+  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError(`The "fn" argument must be a function, got ${typeof fn}`);
+    const release = await this.acquire(options);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  get waiterCount(): number {
+    return this.#waiters.size;
+  }
+}
