@@ -1,5 +1,5 @@
 import { invalidStateError, timeoutError } from './core/errors.js';
-import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
+import { invalidOptions, type PrimitiveOptions, type WaitOptions } from './core/options.js';
 import { Primitive } from './core/primitive.js';
 import type { Releaser } from './core/releaser.js';
 import { timerNow } from './core/timers.js';
@@ -55,9 +55,9 @@ class ConditionWaiters extends WaiterQueue<true> {
  * const cond = new Condition();
  * const items: string[] = [];
  *
- * async function consume(signal: AbortSignal) {
- *   await cond.runExclusive(async () => {
- *     const ready = await cond.waitFor(() => items.length > 0, { signal, timeout: 5_000 });
+ * async function consume(signal: AbortSignal): Promise<string | undefined> {
+ *   return cond.runExclusive(async () => {
+ *     await cond.waitFor(() => items.length > 0, { signal, timeout: 5_000 });
  *     return items.shift();
  *   });
  * }
@@ -75,7 +75,8 @@ export class Condition extends Primitive {
   readonly #waiters: ConditionWaiters;
 
   /**
-   * @param lock The lock to use; by default a new {@link Lock} with this condition's name.
+   * @param lock The lock to use; by default a new {@link Lock} with this condition's `name` and
+   *   `maxWaiters`.
    * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
    * @throws {TypeError} If `lock` is not a Lock, or `options`, `name` or `maxWaiters` has the
    *   wrong type.
@@ -86,7 +87,8 @@ export class Condition extends Primitive {
     if (lock !== undefined && !(lock instanceof Lock)) {
       throw new TypeError('The "lock" argument must be a Lock or undefined');
     }
-    this.#lock = lock ?? new Lock(this.name === undefined ? undefined : { name: this.name });
+    // Its own lock carries its name and limit: notified and aborting waiters queue there.
+    this.#lock = lock ?? new Lock({ name: this.name, maxWaiters: options?.maxWaiters });
     this.#waiters = new ConditionWaiters(this, this.#lock);
   }
 
@@ -165,11 +167,8 @@ export class Condition extends Primitive {
    * ```
    */
   wait(options?: WaitOptions): Promise<true> {
-    if (options !== undefined) {
-      const rejected = rejectInvalid(options);
-      if (rejected !== undefined) return rejected;
-    }
-    if (!this.#lock.isLocked()) return Promise.reject(this.#notHeld('wait'));
+    const rejected = this.#check(options, 'wait');
+    if (rejected !== undefined) return rejected;
     if (options?.timeout === 0) return Promise.reject(timeoutError(this, 'wait', 0));
     const waiting = this.#waiters.wait(options);
     this.#lock.release();
@@ -198,11 +197,8 @@ export class Condition extends Primitive {
     if (typeof predicate !== 'function') {
       return Promise.reject(new TypeError(`The "predicate" argument must be a function, got ${typeof predicate}`));
     }
-    if (options !== undefined) {
-      const rejected = rejectInvalid(options);
-      if (rejected !== undefined) return rejected;
-    }
-    if (!this.#lock.isLocked()) return Promise.reject(this.#notHeld('waitFor'));
+    const rejected = this.#check(options, 'waitFor');
+    if (rejected !== undefined) return rejected;
     return this.#waitFor(predicate, options?.signal, options?.timeout);
   }
 
@@ -283,6 +279,21 @@ export class Condition extends Primitive {
 
   protected describeState(): string {
     return `${this.#lock.isLocked() ? 'locked' : 'unlocked'}, waiters:${this.#waiters.size}`;
+  }
+
+  /**
+   * The checks before a wait, in order: bad options (TypeError, RangeError), then the lock not
+   * held (a usage error, reported even with an aborted signal), then an already-aborted signal.
+   */
+  #check(options: WaitOptions | undefined, method: string): Promise<never> | undefined {
+    if (options !== undefined) {
+      const error = invalidOptions(options);
+      if (error !== undefined) return Promise.reject(error);
+    }
+    if (!this.#lock.isLocked()) return Promise.reject(this.#notHeld(method));
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return undefined;
   }
 
   #notHeld(method: string): DOMException {

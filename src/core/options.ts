@@ -65,32 +65,35 @@ function describe(value: unknown): string {
 }
 
 /**
- * Checks a `WaitOptions` argument. Returns a rejected promise (TypeError, RangeError, or the
- * signal's reason if it is already aborted) or `undefined` if the wait may go on.
+ * Checks the types and ranges of a `WaitOptions` argument, without looking at whether its
+ * signal is aborted. Returns the error to reject with, or `undefined`.
  */
-export function rejectInvalid(options: unknown): Promise<never> | undefined {
+export function invalidOptions(options: unknown): TypeError | RangeError | undefined {
   if (typeof options !== 'object' || options === null) {
-    return Promise.reject(
-      new TypeError(`The "options" argument must be an object or undefined, got ${describe(options)}`),
-    );
+    return new TypeError(`The "options" argument must be an object or undefined, got ${describe(options)}`);
   }
   const { signal, timeout } = options as WaitOptions;
   if (timeout !== undefined) {
     if (typeof timeout !== 'number') {
-      return Promise.reject(
-        new TypeError(`The "timeout" option must be a number of milliseconds, got ${describe(timeout)}`),
-      );
+      return new TypeError(`The "timeout" option must be a number of milliseconds, got ${describe(timeout)}`);
     }
-    if (!(timeout >= 0)) {
-      return Promise.reject(new RangeError(`The "timeout" option must be >= 0 or Infinity, got ${timeout}`));
-    }
+    if (!(timeout >= 0)) return new RangeError(`The "timeout" option must be >= 0 or Infinity, got ${timeout}`);
   }
-  if (signal !== undefined) {
-    if (!isAbortSignal(signal)) {
-      return Promise.reject(new TypeError(`The "signal" option must be an AbortSignal, got ${describe(signal)}`));
-    }
-    if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    return new TypeError(`The "signal" option must be an AbortSignal, got ${describe(signal)}`);
   }
+  return undefined;
+}
+
+/**
+ * Checks a `WaitOptions` argument. Returns a rejected promise (TypeError, RangeError, or the
+ * signal's reason if it is already aborted) or `undefined` if the wait may go on.
+ */
+export function rejectInvalid(options: unknown): Promise<never> | undefined {
+  const error = invalidOptions(options);
+  if (error !== undefined) return Promise.reject(error);
+  const signal = (options as WaitOptions).signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return undefined;
 }
 

@@ -44,6 +44,16 @@ export abstract class PermitPool extends Primitive {
    *
    * @param options `signal` and/or `timeout` (milliseconds; `Infinity` or absent: no limit).
    * @returns A promise of a {@link Releaser} for the permit. It never throws synchronously.
+   *
+   * @example
+   * ```ts
+   * const release = await lock.acquire({ timeout: 1_000 });
+   * try {
+   *   await work();
+   * } finally {
+   *   release();
+   * }
+   * ```
    */
   acquire(options?: WaitOptions): Promise<Releaser> {
     if (options !== undefined) {
@@ -62,6 +72,14 @@ export abstract class PermitPool extends Primitive {
    * queued waiter.
    *
    * @returns A {@link Releaser}, or `undefined` if no permit is free now.
+   *
+   * @example
+   * ```ts
+   * const release = lock.tryAcquire();
+   * if (release) {
+   *   try { work(); } finally { release(); }
+   * }
+   * ```
    */
   tryAcquire(): Releaser | undefined {
     if (this.#value === 0) return undefined;
@@ -74,6 +92,12 @@ export abstract class PermitPool extends Primitive {
    *
    * @throws {DOMException} `InvalidStateError` (Lock) or {@link RangeError} (BoundedSemaphore)
    *   when the release does not match an acquire; the state is unchanged then.
+   *
+   * @example
+   * ```ts
+   * await semaphore.acquire();
+   * semaphore.release();
+   * ```
    */
   release(): void {
     if (this.#waiters.head !== null) {
@@ -87,7 +111,18 @@ export abstract class PermitPool extends Primitive {
   /** Throws if freeing one more permit (with `value` free now) would be an over-release. */
   protected abstract checkRelease(value: number): void;
 
-  /** Whether an acquire now would wait. */
+  /**
+   * Whether an acquire now would wait. With hand-off, a Lock released while others wait stays
+   * locked (the next waiter holds it).
+   *
+   * @example
+   * ```ts
+   * const lock = new Lock();
+   * lock.isLocked(); // false
+   * lock.tryAcquire();
+   * lock.isLocked(); // true
+   * ```
+   */
   isLocked(): boolean {
     return this.#value === 0;
   }
@@ -100,6 +135,11 @@ export abstract class PermitPool extends Primitive {
    * interrupted.
    *
    * @returns What `fn` returns (awaited), or its error.
+   *
+   * @example
+   * ```ts
+   * const row = await lock.runExclusive(() => db.read(id), { timeout: 2_000 });
+   * ```
    */
   async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError(`The "fn" argument must be a function, got ${typeof fn}`);
@@ -111,6 +151,17 @@ export abstract class PermitPool extends Primitive {
     }
   }
 
+  /**
+   * Number of acquires waiting now.
+   *
+   * @example
+   * ```ts
+   * const lock = new Lock();
+   * lock.tryAcquire();
+   * void lock.acquire();
+   * lock.waiterCount; // 1
+   * ```
+   */
   get waiterCount(): number {
     return this.#waiters.size;
   }
