@@ -1,6 +1,69 @@
 import { expect } from 'vitest';
-import { Event } from '../src/index.js';
-import { cancellationSuite } from './cancellation.js';
+import {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  type PrimitiveOptions,
+  type Releaser,
+  Semaphore,
+  type WaitOptions,
+} from '../src/index.js';
+import { cancellationSuite, type WaitSubject } from './cancellation.js';
+
+/** Checks that a value is a Releaser: a function that is also Disposable. */
+function expectReleaser(value: unknown): void {
+  expect(typeof value).toBe('function');
+  expect(typeof (value as Releaser)[Symbol.dispose]).toBe('function');
+}
+
+/**
+ * A Barrier with more parties than any test of the suite makes waits (20 000), so the waits
+ * under test block; `satisfy()` has other parties arrive until the round trips.
+ */
+const BARRIER_PARTIES = 20_001;
+
+/**
+ * A subject for a Condition wait (`wait` or `waitFor`) on the Condition's own lock.
+ *
+ * The test plays every task. Each call is a task that takes the lock (synchronously: the lock is
+ * free, and `acquire()` takes a free lock before it returns), starts the wait, and releases the
+ * lock once its wait has settled holding it again, as `runExclusive` would. A wait that gives up
+ * re-acquires the lock before it rejects, so it settles some microtasks after it left the queue;
+ * `settling()` tells the suite when that is still going on.
+ */
+function conditionSubject(
+  options: PrimitiveOptions | undefined,
+  start: (cond: Condition, waitOptions: WaitOptions | undefined) => Promise<unknown>,
+  extra: Partial<WaitSubject> = {},
+): WaitSubject {
+  const cond = new Condition(undefined, options);
+  return {
+    primitive: cond,
+    wait(waitOptions) {
+      if (cond.isLocked()) {
+        throw new Error('test harness: a Condition wait started while another test task holds the lock; settle first');
+      }
+      void cond.acquire();
+      return start(cond, waitOptions).finally(() => cond.release());
+    },
+    satisfy() {
+      // notify() needs the lock held. When another test task holds it (a wait that is
+      // re-acquiring), notify under that hold; otherwise take the lock for the call.
+      if (cond.isLocked()) {
+        cond.notify();
+        return;
+      }
+      void cond.acquire();
+      cond.notify();
+      cond.release();
+    },
+    settling: () => cond.isLocked(),
+    checkValue: (value) => expect(value).toBe(true),
+    ...extra,
+  };
+}
 
 cancellationSuite([
   {
@@ -14,6 +77,180 @@ cancellationSuite([
         satisfy: () => event.set(),
         canCompleteNow: () => event.set(),
         checkValue: (value) => expect(value).toBe(true),
+      };
+    },
+  },
+  {
+    name: 'Lock.acquire',
+    kind: 'Lock',
+    setup(options) {
+      const lock = new Lock(options);
+      lock.tryAcquire();
+      return {
+        primitive: lock,
+        wait: (waitOptions) => lock.acquire(waitOptions),
+        // asyncio style: whoever holds the lock now releases it; it goes to the first waiter.
+        satisfy: () => lock.release(),
+        canCompleteNow: () => lock.release(),
+        checkValue: expectReleaser,
+      };
+    },
+  },
+  {
+    name: 'Lock.runExclusive',
+    kind: 'Lock',
+    setup(options) {
+      const lock = new Lock(options);
+      const holder = lock.tryAcquire() as Releaser;
+      return {
+        primitive: lock,
+        wait: (waitOptions) =>
+          lock.runExclusive(() => {
+            expect(lock.isLocked()).toBe(true);
+            return 'ran';
+          }, waitOptions),
+        // Releasing the first hold serves every queued call in turn: each releases when done.
+        satisfy: () => holder(),
+        canCompleteNow: () => holder(),
+        checkValue: (value) => expect(value).toBe('ran'),
+      };
+    },
+  },
+  {
+    name: 'Semaphore.acquire',
+    kind: 'Semaphore',
+    setup(options) {
+      const semaphore = new Semaphore(2, options);
+      semaphore.tryAcquire();
+      semaphore.tryAcquire();
+      return {
+        primitive: semaphore,
+        wait: (waitOptions) => semaphore.acquire(waitOptions),
+        satisfy: () => semaphore.release(),
+        canCompleteNow: () => semaphore.release(),
+        checkValue: expectReleaser,
+      };
+    },
+  },
+  {
+    name: 'Semaphore.runExclusive',
+    kind: 'Semaphore',
+    setup(options) {
+      const semaphore = new Semaphore(1, options);
+      const holder = semaphore.tryAcquire() as Releaser;
+      return {
+        primitive: semaphore,
+        wait: (waitOptions) =>
+          semaphore.runExclusive(() => {
+            expect(semaphore.value).toBe(0);
+            return 'ran';
+          }, waitOptions),
+        satisfy: () => holder(),
+        canCompleteNow: () => holder(),
+        checkValue: (value) => expect(value).toBe('ran'),
+      };
+    },
+  },
+  {
+    name: 'BoundedSemaphore.acquire',
+    kind: 'BoundedSemaphore',
+    setup(options) {
+      const semaphore = new BoundedSemaphore(2, options);
+      // Releasers of the permits held now, oldest first; granted waits add theirs.
+      const held: Releaser[] = [semaphore.tryAcquire() as Releaser, semaphore.tryAcquire() as Releaser];
+      const releaseOldest = () => {
+        const release = held.shift();
+        if (release === undefined) throw new Error('test harness: no permit is held');
+        release();
+      };
+      return {
+        primitive: semaphore,
+        wait(waitOptions) {
+          const promise = semaphore.acquire(waitOptions);
+          promise.then(
+            (release) => held.push(release),
+            () => {},
+          );
+          return promise;
+        },
+        satisfy: releaseOldest,
+        canCompleteNow: releaseOldest,
+        checkValue: expectReleaser,
+      };
+    },
+  },
+  {
+    name: 'Condition.acquire',
+    kind: 'Lock',
+    setup(options) {
+      // An explicit lock, so the suite can count the acquire waiters (a Condition's own
+      // waiterCount counts callers waiting to be notified). A timeout names the lock.
+      const lock = new Lock(options);
+      const cond = new Condition(lock, options);
+      lock.tryAcquire();
+      return {
+        primitive: lock,
+        wait: (waitOptions) => cond.acquire(waitOptions),
+        satisfy: () => cond.release(),
+        canCompleteNow: () => cond.release(),
+        checkValue: expectReleaser,
+      };
+    },
+  },
+  {
+    name: 'Condition.wait',
+    kind: 'Condition',
+    setup: (options) => conditionSubject(options, (cond, waitOptions) => cond.wait(waitOptions)),
+  },
+  {
+    name: 'Condition.waitFor',
+    kind: 'Condition',
+    setup(options) {
+      // Each satisfy() adds one ticket and notifies; the notified waiter's predicate takes it.
+      let tickets = 0;
+      const predicate = () => {
+        if (tickets === 0) return false;
+        tickets--;
+        return 'ticket';
+      };
+      const subject = conditionSubject(options, (cond, waitOptions) => cond.waitFor(predicate, waitOptions));
+      const notify = subject.satisfy;
+      return {
+        ...subject,
+        satisfy() {
+          tickets++;
+          notify();
+        },
+        canCompleteNow() {
+          tickets++;
+        },
+        checkValue: (value) => expect(value).toBe('ticket'),
+      };
+    },
+  },
+  {
+    name: 'Barrier.wait',
+    kind: 'Barrier',
+    setup(options) {
+      // The fillers are waiters too: keep the leak warning out of the suite unless asked for.
+      const barrier = new Barrier(BARRIER_PARTIES, { maxWaiters: 0, ...options });
+      const arriveUntil = (waiting: number) => {
+        while (barrier.waiterCount < waiting) void barrier.wait();
+      };
+      return {
+        primitive: barrier,
+        wait: (waitOptions) => barrier.wait(waitOptions),
+        // Other parties arrive until the round trips.
+        satisfy() {
+          arriveUntil(BARRIER_PARTIES - 1);
+          void barrier.wait();
+        },
+        canCompleteNow: () => arriveUntil(BARRIER_PARTIES - 1),
+        checkValue(value) {
+          expect(Number.isInteger(value)).toBe(true);
+          expect(value).toBeGreaterThanOrEqual(0);
+          expect(value).toBeLessThan(BARRIER_PARTIES);
+        },
       };
     },
   },

@@ -100,12 +100,11 @@ export abstract class PermitPool extends Primitive {
    * ```
    */
   release(): void {
-    if (this.#waiters.head !== null) {
-      this.#waiters.resolveHead(makeReleaser(this));
-      return;
-    }
+    // Checked also when a waiter takes the permit: handing it over raises the count as much as
+    // freeing it would (a BoundedSemaphore(0) has no permit to give).
     this.checkRelease(this.#value);
-    this.#value++;
+    if (this.#waiters.head !== null) this.#waiters.resolveHead(makeReleaser(this));
+    else this.#value++;
   }
 
   /** Throws if freeing one more permit (with `value` free now) would be an over-release. */
