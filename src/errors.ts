@@ -24,3 +24,57 @@ export class BrokenBarrierError extends Error {
     this.name = 'BrokenBarrierError';
   }
 }
+
+/**
+ * `getNowait()` found the queue empty.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   queue.getNowait();
+ * } catch (error) {
+ *   if (error instanceof QueueEmptyError) console.log('nothing yet');
+ * }
+ * ```
+ */
+export class QueueEmptyError extends Error {
+  constructor(message = 'The queue is empty') {
+    super(message);
+    this.name = 'QueueEmptyError';
+  }
+}
+
+/**
+ * `putNowait()` found the queue full.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   queue.putNowait(job);
+ * } catch (error) {
+ *   if (error instanceof QueueFullError) console.log('try later');
+ * }
+ * ```
+ */
+export class QueueFullError extends Error {
+  constructor(message = 'The queue is full') {
+    super(message);
+    this.name = 'QueueFullError';
+  }
+}
+
+/**
+ * The queue is shut down: puts are refused, and gets once it is empty.
+ *
+ * @example
+ * ```ts
+ * queue.shutdown();
+ * await queue.put(job).catch((error) => error instanceof QueueShutDownError); // true
+ * ```
+ */
+export class QueueShutDownError extends Error {
+  constructor(message = 'The queue is shut down') {
+    super(message);
+    this.name = 'QueueShutDownError';
+  }
+}

@@ -9,7 +9,9 @@
  * - Waiting for something to happen: {@link Event}, {@link Condition}, {@link Barrier}.
  * - Mutual exclusion and limits: {@link Lock}, {@link Semaphore}, {@link BoundedSemaphore}, and
  *   the {@link Releaser} their `acquire()` resolves with.
- * - Errors: {@link BrokenBarrierError}; platform errors elsewhere (`signal.reason`, DOMException
+ * - Producers and consumers: {@link Queue}, {@link PriorityQueue}, {@link LifoQueue}.
+ * - Errors: {@link BrokenBarrierError}, {@link QueueEmptyError}, {@link QueueFullError},
+ *   {@link QueueShutDownError}; platform errors elsewhere (`signal.reason`, DOMException
  *   `TimeoutError` and `InvalidStateError`, `TypeError`, `RangeError`).
  * - Limits and leak warnings: {@link setDefaultMaxWaiters}, {@link getDefaultMaxWaiters}.
  * - Options shared by every wait: {@link WaitOptions}; by every primitive: {@link PrimitiveOptions}.
@@ -33,7 +35,9 @@ export { Condition } from './condition.js';
 export type { PrimitiveOptions, WaitOptions } from './core/options.js';
 export { getDefaultMaxWaiters, setDefaultMaxWaiters } from './core/primitive.js';
 export type { Releaser } from './core/releaser.js';
-export { BrokenBarrierError } from './errors.js';
+export { BrokenBarrierError, QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
 export { Event } from './event.js';
 export { Lock } from './lock.js';
+export type { PriorityQueueOptions, QueueOptions } from './queue.js';
+export { LifoQueue, PriorityQueue, Queue } from './queue.js';
 export { BoundedSemaphore, Semaphore } from './semaphore.js';

@@ -1,0 +1,186 @@
+/**
+ * Item storage for the queues: the order items come out in. The waiting logic is the same for
+ * every queue (`queue.ts`); only the store differs.
+ *
+ * @module
+ */
+
+/** Where a queue keeps its items. */
+export interface ItemStore<T> {
+  /** Items stored now. */
+  readonly size: number;
+  /** The error to refuse `item` with, or `undefined` if it can be stored. */
+  invalid(item: T): TypeError | undefined;
+  push(item: T): void;
+  /** Removes and returns the next item (there is one). */
+  shift(): T;
+  /** Drops every item; returns how many there were. */
+  clear(): number;
+}
+
+/** First in, first out: an array consumed from a moving head, compacted now and then. */
+export class FifoStore<T> implements ItemStore<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  invalid(_item: T): undefined {
+    return undefined;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T {
+    const items = this.#items;
+    const item = items[this.#head] as T;
+    items[this.#head] = undefined; // do not keep a taken item alive
+    this.#head++;
+    if (this.#head === items.length) {
+      items.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
+      // Compact once the consumed prefix is large and at least half the array: amortized O(1).
+      items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  clear(): number {
+    const n = this.size;
+    this.#items = [];
+    this.#head = 0;
+    return n;
+  }
+}
+
+/** Last in, first out. */
+export class LifoStore<T> implements ItemStore<T> {
+  #items: T[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  invalid(_item: T): undefined {
+    return undefined;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T {
+    return this.#items.pop() as T;
+  }
+
+  clear(): number {
+    const n = this.#items.length;
+    this.#items = [];
+    return n;
+  }
+}
+
+function defaultCompare(a: unknown, b: unknown): number {
+  return (a as number) < (b as number) ? -1 : (b as number) < (a as number) ? 1 : 0;
+}
+
+/**
+ * A binary min-heap, stable: each item carries its insertion number, which breaks ties, so equal
+ * items come out in the order they were put.
+ */
+export class HeapStore<T> implements ItemStore<T> {
+  #items: T[] = [];
+  #seqs: number[] = [];
+  #seq = 0;
+  readonly #compare: (a: T, b: T) => number;
+  readonly #custom: boolean;
+  /** With the default order: the type of the stored items, which must all be of one type. */
+  #type: 'number' | 'string' | undefined;
+
+  constructor(compare: ((a: T, b: T) => number) | undefined) {
+    this.#compare = compare ?? defaultCompare;
+    this.#custom = compare !== undefined;
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  invalid(item: T): TypeError | undefined {
+    if (this.#custom) return undefined;
+    const type = typeof item;
+    if (type !== 'number' && type !== 'string') {
+      return new TypeError(
+        `PriorityQueue orders numbers and strings by default, got ${type}: pass a "compare" option to order other items`,
+      );
+    }
+    if (type === 'number' && Number.isNaN(item)) return new TypeError('PriorityQueue cannot order NaN');
+    if (this.#items.length > 0 && type !== this.#type) {
+      return new TypeError(`PriorityQueue holds ${this.#type}s and cannot order a ${type} among them`);
+    }
+    return undefined;
+  }
+
+  /** Whether the item at `i` comes out before the one at `j`. */
+  #before(i: number, j: number): boolean {
+    const c = this.#compare(this.#items[i] as T, this.#items[j] as T);
+    return c < 0 || (c === 0 && (this.#seqs[i] as number) < (this.#seqs[j] as number));
+  }
+
+  #swap(i: number, j: number): void {
+    const items = this.#items;
+    const seqs = this.#seqs;
+    const item = items[i] as T;
+    items[i] = items[j] as T;
+    items[j] = item;
+    const seq = seqs[i] as number;
+    seqs[i] = seqs[j] as number;
+    seqs[j] = seq;
+  }
+
+  push(item: T): void {
+    if (!this.#custom && this.#items.length === 0) this.#type = typeof item as 'number' | 'string';
+    let i = this.#items.length;
+    this.#items.push(item);
+    this.#seqs.push(this.#seq++);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#before(i, parent)) break;
+      this.#swap(i, parent);
+      i = parent;
+    }
+  }
+
+  shift(): T {
+    const items = this.#items;
+    const top = items[0] as T;
+    const last = items.length - 1;
+    this.#swap(0, last);
+    items.pop();
+    this.#seqs.pop();
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= last) break;
+      const right = left + 1;
+      const child = right < last && this.#before(right, left) ? right : left;
+      if (!this.#before(child, i)) break;
+      this.#swap(i, child);
+      i = child;
+    }
+    return top;
+  }
+
+  clear(): number {
+    const n = this.#items.length;
+    this.#items = [];
+    this.#seqs = [];
+    return n;
+  }
+}

@@ -1,0 +1,422 @@
+import { invalidStateError } from './core/errors.js';
+import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
+import { Primitive } from './core/primitive.js';
+import { FifoStore, HeapStore, type ItemStore, LifoStore } from './core/stores.js';
+import { WaiterQueue } from './core/waiters.js';
+import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
+
+/** Constructor options of {@link Queue} and {@link LifoQueue}. */
+export interface QueueOptions extends PrimitiveOptions {
+  /** The most items the queue holds; `0` or absent: unbounded. An integer `>= 0`. */
+  maxSize?: number | undefined;
+}
+
+/** Constructor options of {@link PriorityQueue}. */
+export interface PriorityQueueOptions<T> extends QueueOptions {
+  /**
+   * Orders items: negative if `a` comes out first. Default: `<` on numbers and strings (any other
+   * item is a TypeError at `put`). Equal items come out in insertion order.
+   */
+  compare?: ((a: T, b: T) => number) | undefined;
+}
+
+function checkMaxSize(options: unknown): number {
+  const maxSize = (options as QueueOptions | undefined)?.maxSize;
+  if (maxSize === undefined) return 0;
+  if (typeof maxSize !== 'number') {
+    throw new TypeError(`The "maxSize" option must be a number, got ${typeof maxSize}`);
+  }
+  if (!Number.isInteger(maxSize) || maxSize < 0) {
+    throw new RangeError(`The "maxSize" option must be an integer >= 0, got ${maxSize}`);
+  }
+  return maxSize;
+}
+
+const resolvedVoid: Promise<void> = Promise.resolve();
+
+/**
+ * A first-in, first-out queue for producers and consumers, like `asyncio.Queue`, optionally
+ * bounded, with `taskDone`/`join` and `shutdown` (asyncio 3.13).
+ *
+ * Items are handed off: a `put` while a consumer waits gives the item straight to that consumer
+ * (it never shows in `size`), and a `get` from a full queue while a producer waits takes that
+ * producer's item in at once. A `put` that gives up never inserts its item; a `get` that gives
+ * up never removes one. No item is lost or delivered twice.
+ *
+ * @example Producer and consumer with a bounded queue
+ * ```ts
+ * import { Queue, QueueShutDownError } from 'waitsafe';
+ *
+ * const jobs = new Queue<string>({ maxSize: 100, name: 'jobs' });
+ *
+ * async function producer(urls: string[]) {
+ *   for (const url of urls) await jobs.put(url, { timeout: 5_000 }); // back-pressure
+ *   jobs.shutdown(); // consumers drain what is left, then stop
+ * }
+ *
+ * async function consumer() {
+ *   for await (const url of jobs) {   // ends once shut down and drained
+ *     await fetch(url);
+ *     jobs.taskDone();
+ *   }
+ * }
+ * ```
+ */
+export class Queue<T> extends Primitive {
+  readonly #maxSize: number;
+  readonly #getters: WaiterQueue<T> = new WaiterQueue<T>(this, 'get');
+  readonly #putters: WaiterQueue<void> = new WaiterQueue<void>(this, 'put');
+  readonly #joiners: WaiterQueue<void> = new WaiterQueue<void>(this, 'join');
+  #unfinished = 0;
+  #isShutDown = false;
+
+  /**
+   * @param options `maxSize` (0 or absent: unbounded), `name` and `maxWaiters`.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If `maxSize` is not an integer `>= 0`, or `maxWaiters` is not an integer
+   *   `>= 0` or `Infinity`.
+   */
+  constructor(options?: QueueOptions) {
+    const maxSize = checkMaxSize(options);
+    super(options);
+    this.#maxSize = maxSize;
+    this.#items = this.createStore(options);
+  }
+
+  readonly #items: ItemStore<T>;
+
+  /** The storage that decides the order: FIFO here. @internal */
+  protected createStore(_options: QueueOptions | undefined): ItemStore<T> {
+    return new FifoStore<T>();
+  }
+
+  /**
+   * Puts an item, waiting while the queue is full. With a consumer waiting, the item goes
+   * straight to it.
+   *
+   * *Cancellation.* If the signal aborts or the timeout elapses while the queue is full, the put
+   * leaves the queue of producers and rejects with the abort reason or a `TimeoutError`
+   * DOMException; its item is never inserted. An already-aborted signal rejects at once, even if
+   * there is room. `timeout: 0` puts if there is room now, else rejects at once. Once its item
+   * was taken in, a later abort changes nothing.
+   *
+   * @returns A promise that resolves once the item is in the queue or with a consumer. It never
+   *   throws synchronously.
+   * @throws {QueueShutDownError} (as a rejection) If the queue is shut down, or is shut down while
+   *   the put waits.
+   *
+   * @example
+   * ```ts
+   * await queue.put(job, { signal: request.signal });
+   * ```
+   */
+  put(item: T, options?: WaitOptions): Promise<void> {
+    const invalid = this.#items.invalid(item);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    if (options !== undefined) {
+      const rejected = rejectInvalid(options);
+      if (rejected !== undefined) return rejected;
+    }
+    if (this.#isShutDown) return Promise.reject(this.#shutDownError('put'));
+    if (this.#tryPut(item)) return resolvedVoid;
+    return this.#putters.wait(options, item);
+  }
+
+  /**
+   * Puts an item if there is room now (or a consumer waits).
+   *
+   * @throws {QueueFullError} If the queue is full.
+   * @throws {QueueShutDownError} If the queue is shut down.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   queue.putNowait(job);
+   * } catch (error) {
+   *   if (error instanceof QueueFullError) reject(job);
+   * }
+   * ```
+   */
+  putNowait(item: T): void {
+    const invalid = this.#items.invalid(item);
+    if (invalid !== undefined) throw invalid;
+    if (this.#isShutDown) throw this.#shutDownError('putNowait');
+    if (!this.#tryPut(item)) throw new QueueFullError(`${this.label} is full (maxSize ${this.#maxSize})`);
+  }
+
+  /** Hands `item` to a waiting consumer, or stores it if there is room. */
+  #tryPut(item: T): boolean {
+    if (this.#getters.head !== null) this.#getters.resolveHead(item);
+    else if (this.#maxSize === 0 || this.#items.size < this.#maxSize) this.#items.push(item);
+    else return false;
+    this.#unfinished++;
+    return true;
+  }
+
+  /**
+   * Removes and returns the next item, waiting while the queue is empty.
+   *
+   * *Cancellation.* If the signal aborts or the timeout elapses while the queue is empty, the get
+   * leaves the queue of consumers and rejects with the abort reason or a `TimeoutError`
+   * DOMException; it never removes an item. An already-aborted signal rejects at once, even if
+   * an item is there. `timeout: 0` takes an item if there is one now, else rejects at once. Once
+   * an item was handed to the get, a later abort changes nothing: the item is the caller's.
+   *
+   * @returns A promise of the item. It never throws synchronously.
+   * @throws {QueueShutDownError} (as a rejection) If the queue is shut down and empty, or is shut
+   *   down while the get waits.
+   *
+   * @example Give up after 1 s
+   * ```ts
+   * const job = await queue.get({ timeout: 1_000 });
+   * ```
+   */
+  get(options?: WaitOptions): Promise<T> {
+    if (options !== undefined) {
+      const rejected = rejectInvalid(options);
+      if (rejected !== undefined) return rejected;
+    }
+    if (this.#items.size > 0) return Promise.resolve(this.#take());
+    if (this.#isShutDown) return Promise.reject(this.#shutDownError('get'));
+    return this.#getters.wait(options);
+  }
+
+  /**
+   * Removes and returns the next item if there is one now.
+   *
+   * @throws {QueueEmptyError} If the queue is empty.
+   * @throws {QueueShutDownError} If the queue is shut down and empty.
+   *
+   * @example
+   * ```ts
+   * const job = queue.isEmpty() ? undefined : queue.getNowait();
+   * ```
+   */
+  getNowait(): T {
+    if (this.#items.size > 0) return this.#take();
+    if (this.#isShutDown) throw this.#shutDownError('getNowait');
+    throw new QueueEmptyError(`${this.label} is empty`);
+  }
+
+  /** Takes the next item, and takes a waiting producer's item in to fill the slot. */
+  #take(): T {
+    const item = this.#items.shift();
+    const putter = this.#putters.resolveHead(undefined);
+    if (putter !== null) {
+      this.#items.push(putter.data as T);
+      this.#unfinished++;
+    }
+    return item;
+  }
+
+  /**
+   * Marks one item as processed. When every item put so far is processed, `join()` resolves.
+   *
+   * @throws {DOMException} `InvalidStateError` if called more times than items were put.
+   *
+   * @example
+   * ```ts
+   * const job = await queue.get();
+   * try { await run(job); } finally { queue.taskDone(); }
+   * ```
+   */
+  taskDone(): void {
+    if (this.#unfinished <= 0) {
+      throw invalidStateError(`${this.label}: taskDone() called more times than items were put`);
+    }
+    if (--this.#unfinished === 0) this.#joiners.resolveAll(undefined);
+  }
+
+  /**
+   * Waits until every item put so far has been processed (`taskDone()` called for it).
+   *
+   * *Cancellation.* If the signal aborts or the timeout elapses first, the join rejects with the
+   * abort reason or a `TimeoutError` DOMException, and leaves nothing behind; the queue is
+   * unaffected.
+   *
+   * @example
+   * ```ts
+   * await queue.join({ timeout: 30_000 });
+   * ```
+   */
+  join(options?: WaitOptions): Promise<void> {
+    if (options !== undefined) {
+      const rejected = rejectInvalid(options);
+      if (rejected !== undefined) return rejected;
+    }
+    if (this.#unfinished === 0) return resolvedVoid;
+    return this.#joiners.wait(options);
+  }
+
+  /**
+   * Shuts the queue down (asyncio 3.13): puts reject with {@link QueueShutDownError} from now
+   * on, and so do waiting producers (their items are not inserted). Gets return the remaining
+   * items, then reject; waiting consumers reject at once. With `immediate`, the remaining items
+   * are discarded too: the unfinished count drops by that many, and `join()` resolves if it
+   * reaches 0. Idempotent; a later `shutdown(true)` still discards.
+   *
+   * @example Graceful shutdown
+   * ```ts
+   * queue.shutdown();        // no more puts; consumers drain the rest
+   * await queue.join();      // every item taken has been processed
+   * ```
+   */
+  shutdown(immediate = false): void {
+    this.#isShutDown = true;
+    if (immediate) {
+      const discarded = this.#items.clear();
+      this.#unfinished = Math.max(0, this.#unfinished - discarded);
+      if (this.#unfinished === 0) this.#joiners.resolveAll(undefined);
+    }
+    this.#putters.cancelAll(() => this.#shutDownError('put'));
+    this.#getters.cancelAll(() => this.#shutDownError('get'));
+  }
+
+  /** Whether the queue holds no item. @example `new Queue().isEmpty(); // true` */
+  isEmpty(): boolean {
+    return this.#items.size === 0;
+  }
+
+  /** Whether the queue is bounded and holds `maxSize` items. @example `new Queue({ maxSize: 1 }).isFull(); // false` */
+  isFull(): boolean {
+    return this.#maxSize > 0 && this.#items.size >= this.#maxSize;
+  }
+
+  /** Whether `shutdown()` was called. @example `new Queue().isShutDown(); // false` */
+  isShutDown(): boolean {
+    return this.#isShutDown;
+  }
+
+  /** Items in the queue now. @example `new Queue().size; // 0` */
+  get size(): number {
+    return this.#items.size;
+  }
+
+  /** The bound; `0` for an unbounded queue. @example `new Queue({ maxSize: 10 }).maxSize; // 10` */
+  get maxSize(): number {
+    return this.#maxSize;
+  }
+
+  /**
+   * Waits pending now: consumers in `get`, producers in `put`, and `join` callers.
+   *
+   * @example
+   * ```ts
+   * const q = new Queue<number>();
+   * void q.get();
+   * q.waiterCount; // 1
+   * ```
+   */
+  get waiterCount(): number {
+    return this.#getters.size + this.#putters.size + this.#joiners.size;
+  }
+
+  /**
+   * Yields items as they arrive until the queue is shut down and drained. Does not call
+   * `taskDone()`. Breaking out of the loop leaves no pending get behind.
+   *
+   * @example
+   * ```ts
+   * for await (const job of queue) await run(job);
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (error) {
+        if (error instanceof QueueShutDownError) return;
+        throw error;
+      }
+      yield item;
+    }
+  }
+
+  /** `'Queue'`. */
+  get [Symbol.toStringTag](): string {
+    return 'Queue';
+  }
+
+  protected describeState(): string {
+    const bound = this.#maxSize === 0 ? '∞' : String(this.#maxSize);
+    const state = `size:${this.#items.size}/${bound}, waiters:${this.waiterCount}`;
+    return this.#isShutDown ? `${state}, shut down` : state;
+  }
+
+  #shutDownError(method: string): QueueShutDownError {
+    return new QueueShutDownError(`${this.label} is shut down: ${method}() refused`);
+  }
+}
+
+/**
+ * A queue that hands out the most recently put item first (a stack), like `asyncio.LifoQueue`.
+ * Everything else is as for {@link Queue}.
+ *
+ * @example
+ * ```ts
+ * const stack = new LifoQueue<number>();
+ * stack.putNowait(1);
+ * stack.putNowait(2);
+ * await stack.get(); // 2
+ * ```
+ */
+export class LifoQueue<T> extends Queue<T> {
+  /**
+   * @param options `maxSize` (0 or absent: unbounded), `name` and `maxWaiters`.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If `maxSize` or `maxWaiters` is out of range.
+   */
+  constructor(options?: QueueOptions) {
+    super(options);
+  }
+
+  protected override createStore(): ItemStore<T> {
+    return new LifoStore<T>();
+  }
+
+  /** `'LifoQueue'`. */
+  override get [Symbol.toStringTag](): string {
+    return 'LifoQueue';
+  }
+}
+
+/**
+ * A queue that hands out the smallest item first, like `asyncio.PriorityQueue` (a binary heap),
+ * and, beyond asyncio, stable: equal items come out in the order they were put. Everything else
+ * is as for {@link Queue}.
+ *
+ * @example
+ * ```ts
+ * const tasks = new PriorityQueue<{ priority: number; name: string }>({
+ *   compare: (a, b) => a.priority - b.priority,
+ * });
+ * tasks.putNowait({ priority: 2, name: 'later' });
+ * tasks.putNowait({ priority: 1, name: 'first' });
+ * (await tasks.get()).name; // 'first'
+ * ```
+ */
+export class PriorityQueue<T> extends Queue<T> {
+  /**
+   * @param options `compare` (default: `<` on numbers and strings), `maxSize` (0 or absent:
+   *   unbounded), `name` and `maxWaiters`.
+   * @throws {TypeError} If an option has the wrong type (`compare` must be a function).
+   * @throws {RangeError} If `maxSize` or `maxWaiters` is out of range.
+   */
+  constructor(options?: PriorityQueueOptions<T>) {
+    const compare = (options as PriorityQueueOptions<T> | undefined)?.compare;
+    if (compare !== undefined && typeof compare !== 'function') {
+      throw new TypeError(`The "compare" option must be a function, got ${typeof compare}`);
+    }
+    super(options);
+  }
+
+  protected override createStore(options: PriorityQueueOptions<T> | undefined): ItemStore<T> {
+    return new HeapStore<T>(options?.compare);
+  }
+
+  /** `'PriorityQueue'`. */
+  override get [Symbol.toStringTag](): string {
+    return 'PriorityQueue';
+  }
+}
