@@ -5,7 +5,6 @@
  * @module
  */
 
-import { timeoutError } from './errors.js';
 import type { SignalLink } from './signals.js';
 import type { TimerLink } from './timers.js';
 import type { WaiterQueue } from './waiters.js';
@@ -68,5 +67,6 @@ export function cancelWaiter<T>(node: Waiter<T>, reason: unknown): void {
 export function expireWaiter<T>(node: Waiter<T>, ms: number): void {
   const queue = node.queue;
   if (queue === null) return;
-  cancelWaiter(node, timeoutError(queue.owner, queue.verb, ms));
+  queue.detach(node);
+  queue.onExpire(node, ms);
 }

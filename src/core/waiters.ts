@@ -50,6 +50,8 @@ import { type AnyWaiter, cancelWaiter, rejectWaiter, type Waiter } from './waite
 
 export type { AnyWaiter, Waiter } from './waiter.js';
 
+function ignore(): void {}
+
 /**
  * A FIFO queue of waiters owned by one primitive. Primitives never keep waiters anywhere else.
  */
@@ -78,6 +80,15 @@ export class WaiterQueue<T> {
   }
 
   /**
+   * Called after a waiter was detached because its timeout elapsed. The default cancels it with
+   * a fresh TimeoutError; `sleep` and the deadline helpers override it (for them the timeout is
+   * the event they wait for).
+   */
+  onExpire(node: Waiter<T>, ms: number): void {
+    this.onCancel(node, timeoutError(this.owner, this.verb, ms));
+  }
+
+  /**
    * Registers a wait and returns its promise. The caller has validated `options` (see
    * `rejectInvalid`) and checked that the operation cannot complete at once.
    * `timeout: 0` rejects with the TimeoutError without ever counting as a waiter.
@@ -97,7 +108,22 @@ export class WaiterQueue<T> {
     const promise = new Promise<T>((resolve) => {
       made = { prev: null, next: null, queue: this, resolve, sig: null, timer: null, data };
     });
-    const node = made as unknown as Waiter<T>;
+    this.#link(made as unknown as Waiter<T>, signal, timeout);
+    return promise;
+  }
+
+  /**
+   * Registers a waiter that has no promise: it only ends through `detach` or, through
+   * `onCancel`/`onExpire`, when `signal` aborts or `timeout` elapses (a finite `timeout`, `0`
+   * included, fires from a timer). For the deadline helpers, whose outcome is not a grant.
+   */
+  watch(signal: AbortSignal | undefined, timeout: number | undefined, data: unknown): Waiter<T> {
+    const node: Waiter<T> = { prev: null, next: null, queue: this, resolve: ignore, sig: null, timer: null, data };
+    this.#link(node, signal, timeout);
+    return node;
+  }
+
+  #link(node: Waiter<T>, signal: AbortSignal | undefined, timeout: number | undefined): void {
     const tail = this.tail;
     if (tail === null) this.head = node;
     else {
@@ -111,7 +137,6 @@ export class WaiterQueue<T> {
       watchTimeout(node as unknown as AnyWaiter, timeout);
     }
     this.owner.checkWaiters();
-    return promise;
   }
 
   /**
