@@ -2,6 +2,7 @@ import { invalidStateError } from './core/errors.js';
 import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
 import { Primitive } from './core/primitive.js';
 import { FifoStore, HeapStore, type ItemStore, LifoStore } from './core/stores.js';
+import { rejectWaiter } from './core/waiter.js';
 import { WaiterQueue } from './core/waiters.js';
 import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
 
@@ -118,7 +119,12 @@ export class Queue<T> extends Primitive {
       if (rejected !== undefined) return rejected;
     }
     if (this.#isShutDown) return Promise.reject(this.#shutDownError('put'));
-    if (this.#tryPut(item)) return resolvedVoid;
+    try {
+      if (this.#tryPut(item)) return resolvedVoid;
+    } catch (error) {
+      // A PriorityQueue's compare threw: nothing was stored.
+      return Promise.reject(error);
+    }
     return this.#putters.wait(options, item);
   }
 
@@ -176,7 +182,14 @@ export class Queue<T> extends Primitive {
       const rejected = rejectInvalid(options);
       if (rejected !== undefined) return rejected;
     }
-    if (this.#items.size > 0) return Promise.resolve(this.#take());
+    if (this.#items.size > 0) {
+      try {
+        return Promise.resolve(this.#take());
+      } catch (error) {
+        // A PriorityQueue's compare threw: nothing was removed.
+        return Promise.reject(error);
+      }
+    }
     if (this.#isShutDown) return Promise.reject(this.#shutDownError('get'));
     return this.#getters.wait(options);
   }
@@ -201,10 +214,19 @@ export class Queue<T> extends Primitive {
   /** Takes the next item, and takes a waiting producer's item in to fill the slot. */
   #take(): T {
     const item = this.#items.shift();
-    const putter = this.#putters.resolveHead(undefined);
-    if (putter !== null) {
-      this.#items.push(putter.data as T);
+    // Admit the first producer whose item can be stored (a PriorityQueue's compare may throw
+    // for one: that put rejects with the error, and the next producer gets the slot).
+    for (let putter = this.#putters.head; putter !== null; putter = this.#putters.head) {
+      this.#putters.detach(putter);
+      try {
+        this.#items.push(putter.data as T);
+      } catch (error) {
+        rejectWaiter(putter, error);
+        continue;
+      }
       this.#unfinished++;
+      putter.resolve(undefined);
+      break;
     }
     return item;
   }

@@ -4,13 +4,17 @@ import {
   BoundedSemaphore,
   Condition,
   Event,
+  LifoQueue,
   Lock,
   type PrimitiveOptions,
+  PriorityQueue,
+  Queue,
+  type QueueOptions,
   type Releaser,
   Semaphore,
   type WaitOptions,
 } from '../src/index.js';
-import { cancellationSuite, type WaitSubject } from './cancellation.js';
+import { cancellationSuite, type WaitRow, type WaitSubject } from './cancellation.js';
 
 /** Checks that a value is a Releaser: a function that is also Disposable. */
 function expectReleaser(value: unknown): void {
@@ -62,6 +66,68 @@ function conditionSubject(
     settling: () => cond.isLocked(),
     checkValue: (value) => expect(value).toBe(true),
     ...extra,
+  };
+}
+
+type QueueKind = 'Queue' | 'PriorityQueue' | 'LifoQueue';
+
+function makeQueue(kind: QueueKind, options: QueueOptions | undefined): Queue<number> {
+  if (kind === 'PriorityQueue') return new PriorityQueue<number>(options);
+  if (kind === 'LifoQueue') return new LifoQueue<number>(options);
+  return new Queue<number>(options);
+}
+
+/**
+ * `get` on an empty unbounded queue. `satisfy()` puts an item, which goes straight to the oldest
+ * getter; every item is a fresh number, so `checkValue` can tell that a get got one of them.
+ */
+function queueGetRow(kind: QueueKind): WaitRow {
+  return {
+    name: `${kind}.get`,
+    kind,
+    setup(options) {
+      const queue = makeQueue(kind, options);
+      const put = new Set<number>();
+      let next = 0;
+      const putOne = () => {
+        put.add(next);
+        queue.putNowait(next++);
+      };
+      return {
+        primitive: queue,
+        wait: (waitOptions) => queue.get(waitOptions),
+        satisfy: putOne,
+        canCompleteNow: putOne,
+        checkValue: (value) => expect(put.has(value as number)).toBe(true),
+      };
+    },
+  };
+}
+
+/**
+ * `put` on a full queue (`maxSize` 1, one item in it). `satisfy()` takes the item out with
+ * `getNowait()`, which takes the oldest putter's item in at once, so the queue stays full while
+ * putters wait and `satisfy()` can be called again for the next one.
+ */
+function queuePutRow(kind: QueueKind): WaitRow {
+  return {
+    name: `${kind}.put`,
+    kind,
+    setup(options) {
+      const queue = makeQueue(kind, { ...options, maxSize: 1 });
+      let next = 0;
+      queue.putNowait(next++);
+      const takeOne = () => {
+        if (!queue.isEmpty()) queue.getNowait();
+      };
+      return {
+        primitive: queue,
+        wait: (waitOptions) => queue.put(next++, waitOptions),
+        satisfy: takeOne,
+        canCompleteNow: takeOne,
+        checkValue: (value) => expect(value).toBeUndefined(),
+      };
+    },
   };
 }
 
@@ -254,4 +320,35 @@ cancellationSuite([
       };
     },
   },
+  queueGetRow('Queue'),
+  queuePutRow('Queue'),
+  {
+    name: 'Queue.join',
+    kind: 'Queue',
+    setup(options) {
+      // One unfinished item, so joins wait. satisfy() finishes it (taskDone() releases every
+      // joiner at once) and then puts the next one, so the queue is back to one unfinished item:
+      // satisfy() can be called again (a taskDone() with nothing unfinished would throw
+      // InvalidStateError), and a join started later waits again.
+      const queue = new Queue<string>(options);
+      queue.putNowait('work');
+      return {
+        primitive: queue,
+        wait: (waitOptions) => queue.join(waitOptions),
+        satisfy() {
+          queue.taskDone();
+          queue.putNowait('more work');
+        },
+        canCompleteNow() {
+          queue.getNowait();
+          queue.taskDone();
+        },
+        checkValue: (value) => expect(value).toBeUndefined(),
+      };
+    },
+  },
+  queueGetRow('PriorityQueue'),
+  queuePutRow('PriorityQueue'),
+  queueGetRow('LifoQueue'),
+  queuePutRow('LifoQueue'),
 ]);

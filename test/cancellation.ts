@@ -110,6 +110,14 @@ async function serveAll(subject: WaitSubject, pending: () => boolean): Promise<v
   }
 }
 
+/**
+ * The readable state of a primitive with its waiter count left out: what a wait that gives up
+ * must leave as it found it ("a rejected wait did not happen", API.md §1).
+ */
+function stateApartFromWaiters(primitive: object): string {
+  return String(primitive).replace(/\b(waiters|waiting):\d+/, '$1:*');
+}
+
 /** Runs the §1 suite against every row. */
 export function cancellationSuite(rows: readonly WaitRow[]): void {
   describe.each(rows)('$name', (row) => {
@@ -340,6 +348,23 @@ export function cancellationSuite(rows: readonly WaitRow[]): void {
           await settle(subject);
           expect(outcome.settlements).toBe(1);
           expect(outcome.reason).toBe('stop');
+          expectNothingLeftFake(subject.primitive, [controller.signal]);
+        });
+
+        it('a wait that is aborted or times out changes nothing but the waiter count', async () => {
+          const subject = row.setup();
+          const before = stateApartFromWaiters(subject.primitive);
+          const controller = new AbortController();
+          const aborted = track(subject.wait({ signal: controller.signal }));
+          const timedOut = track(subject.wait({ timeout: 10 }));
+          expect(subject.primitive.waiterCount).toBe(2);
+          controller.abort('gave up');
+          vi.advanceTimersByTime(10);
+          expect(subject.primitive.waiterCount).toBe(0);
+          await settle(subject);
+          expect(aborted.reason).toBe('gave up');
+          expectTimeoutError(timedOut.reason);
+          expect(stateApartFromWaiters(subject.primitive)).toBe(before);
           expectNothingLeftFake(subject.primitive, [controller.signal]);
         });
 

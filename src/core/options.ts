@@ -47,7 +47,7 @@ export interface PrimitiveOptions {
 }
 
 /** Duck-typed so that signals from another realm (a `vm` context, jsdom) are accepted. */
-function isAbortSignal(value: unknown): value is AbortSignal {
+export function isAbortSignal(value: unknown): value is AbortSignal {
   return (
     typeof value === 'object' &&
     value !== null &&

@@ -127,53 +127,73 @@ export class HeapStore<T> implements ItemStore<T> {
     return undefined;
   }
 
-  /** Whether the item at `i` comes out before the one at `j`. */
-  #before(i: number, j: number): boolean {
-    const c = this.#compare(this.#items[i] as T, this.#items[j] as T);
-    return c < 0 || (c === 0 && (this.#seqs[i] as number) < (this.#seqs[j] as number));
+  /** Whether `a` (inserted as `seqA`) comes out before `b` (inserted as `seqB`). */
+  #before(a: T, seqA: number, b: T, seqB: number): boolean {
+    const c = this.#compare(a, b);
+    return c < 0 || (c === 0 && seqA < seqB);
   }
 
-  #swap(i: number, j: number): void {
-    const items = this.#items;
-    const seqs = this.#seqs;
-    const item = items[i] as T;
-    items[i] = items[j] as T;
-    items[j] = item;
-    const seq = seqs[i] as number;
-    seqs[i] = seqs[j] as number;
-    seqs[j] = seq;
-  }
+  // Both operations find the item's final place first, calling `compare` without moving
+  // anything, and only then move items: if `compare` throws, the heap is unchanged.
 
   push(item: T): void {
-    if (!this.#custom && this.#items.length === 0) this.#type = typeof item as 'number' | 'string';
-    let i = this.#items.length;
-    this.#items.push(item);
-    this.#seqs.push(this.#seq++);
-    while (i > 0) {
+    const items = this.#items;
+    const seqs = this.#seqs;
+    const seq = this.#seq;
+    let hole = items.length;
+    while (hole > 0) {
+      const parent = (hole - 1) >> 1;
+      if (!this.#before(item, seq, items[parent] as T, seqs[parent] as number)) break;
+      hole = parent;
+    }
+    if (!this.#custom && items.length === 0) this.#type = typeof item as 'number' | 'string';
+    this.#seq++;
+    // Move the ancestors on the path down one level, then drop the item into the hole.
+    let i = items.length;
+    items.push(item);
+    seqs.push(seq);
+    while (i !== hole) {
       const parent = (i - 1) >> 1;
-      if (!this.#before(i, parent)) break;
-      this.#swap(i, parent);
+      items[i] = items[parent] as T;
+      seqs[i] = seqs[parent] as number;
       i = parent;
     }
+    items[hole] = item;
+    seqs[hole] = seq;
   }
 
   shift(): T {
     const items = this.#items;
+    const seqs = this.#seqs;
     const top = items[0] as T;
-    const last = items.length - 1;
-    this.#swap(0, last);
-    items.pop();
-    this.#seqs.pop();
-    let i = 0;
+    const size = items.length - 1;
+    const last = items[size] as T;
+    const lastSeq = seqs[size] as number;
+    // The path of smaller children from the root, and how far down `last` sinks along it.
+    const path: number[] = [];
+    let hole = 0;
     for (;;) {
-      const left = 2 * i + 1;
-      if (left >= last) break;
+      const left = 2 * hole + 1;
+      if (left >= size) break;
       const right = left + 1;
-      const child = right < last && this.#before(right, left) ? right : left;
-      if (!this.#before(child, i)) break;
-      this.#swap(i, child);
+      const child =
+        right < size && this.#before(items[right] as T, seqs[right] as number, items[left] as T, seqs[left] as number)
+          ? right
+          : left;
+      if (!this.#before(items[child] as T, seqs[child] as number, last, lastSeq)) break;
+      path.push(child);
+      hole = child;
+    }
+    let i = 0;
+    for (const child of path) {
+      items[i] = items[child] as T;
+      seqs[i] = seqs[child] as number;
       i = child;
     }
+    items[hole] = last;
+    seqs[hole] = lastSeq;
+    items.pop();
+    seqs.pop();
     return top;
   }
 
