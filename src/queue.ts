@@ -168,6 +168,9 @@ export class Queue<T> extends Primitive {
    * an item is there. `timeout: 0` takes an item if there is one now, else rejects at once. Once
    * an item was handed to the get, a later abort changes nothing: the item is the caller's.
    *
+   * Items that are promises or thenables are adopted by the returned promise (a promise cannot
+   * resolve to a thenable); wrap them (`{ value }`) to get them as they are.
+   *
    * @returns A promise of the item. It never throws synchronously.
    * @throws {QueueShutDownError} (as a rejection) If the queue is shut down and empty, or is shut
    *   down while the get waits.

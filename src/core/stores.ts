@@ -22,9 +22,11 @@ export interface ItemStore<T> {
 export class FifoStore<T> implements ItemStore<T> {
   #items: (T | undefined)[] = [];
   #head = 0;
+  /** Index of the next free slot; slots at and after it hold `undefined`. */
+  #tail = 0;
 
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   invalid(_item: T): undefined {
@@ -32,21 +34,26 @@ export class FifoStore<T> implements ItemStore<T> {
   }
 
   push(item: T): void {
-    this.#items.push(item);
+    this.#items[this.#tail++] = item;
   }
 
   shift(): T {
     const items = this.#items;
-    const item = items[this.#head] as T;
-    items[this.#head] = undefined; // do not keep a taken item alive
-    this.#head++;
-    if (this.#head === items.length) {
-      items.length = 0;
+    const head = this.#head;
+    const item = items[head] as T;
+    items[head] = undefined; // do not keep a taken item alive
+    const next = head + 1;
+    if (next === this.#tail) {
+      // Empty: reuse the slots from the start; let a large backing store go.
       this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
-      // Compact once the consumed prefix is large and at least half the array: amortized O(1).
-      items.splice(0, this.#head);
+      this.#tail = 0;
+      if (items.length > 1024) items.length = 0;
+    } else if (next >= 1024 && next * 2 >= this.#tail) {
+      items.splice(0, next);
       this.#head = 0;
+      this.#tail -= next;
+    } else {
+      this.#head = next;
     }
     return item;
   }
@@ -55,6 +62,7 @@ export class FifoStore<T> implements ItemStore<T> {
     const n = this.size;
     this.#items = [];
     this.#head = 0;
+    this.#tail = 0;
     return n;
   }
 }
@@ -133,8 +141,8 @@ export class HeapStore<T> implements ItemStore<T> {
     return c < 0 || (c === 0 && seqA < seqB);
   }
 
-  // Both operations find the item's final place first, calling `compare` without moving
-  // anything, and only then move items: if `compare` throws, the heap is unchanged.
+  // If `compare` throws, the heap is left as it was: `push` finds the item's place before it
+  // moves anything, and `shift` moves the path back if it throws halfway.
 
   push(item: T): void {
     const items = this.#items;
@@ -166,29 +174,39 @@ export class HeapStore<T> implements ItemStore<T> {
     const items = this.#items;
     const seqs = this.#seqs;
     const top = items[0] as T;
+    const topSeq = seqs[0] as number;
     const size = items.length - 1;
     const last = items[size] as T;
     const lastSeq = seqs[size] as number;
-    // The path of smaller children from the root, and how far down `last` sinks along it.
-    const path: number[] = [];
+    // Sink `last` from the root along the path of smaller children, moving each child up into
+    // the hole as it goes.
     let hole = 0;
-    for (;;) {
-      const left = 2 * hole + 1;
-      if (left >= size) break;
-      const right = left + 1;
-      const child =
-        right < size && this.#before(items[right] as T, seqs[right] as number, items[left] as T, seqs[left] as number)
-          ? right
-          : left;
-      if (!this.#before(items[child] as T, seqs[child] as number, last, lastSeq)) break;
-      path.push(child);
-      hole = child;
-    }
-    let i = 0;
-    for (const child of path) {
-      items[i] = items[child] as T;
-      seqs[i] = seqs[child] as number;
-      i = child;
+    try {
+      for (;;) {
+        const left = 2 * hole + 1;
+        if (left >= size) break;
+        const right = left + 1;
+        const child =
+          right < size && this.#before(items[right] as T, seqs[right] as number, items[left] as T, seqs[left] as number)
+            ? right
+            : left;
+        if (!this.#before(items[child] as T, seqs[child] as number, last, lastSeq)) break;
+        items[hole] = items[child] as T;
+        seqs[hole] = seqs[child] as number;
+        hole = child;
+      }
+    } catch (error) {
+      // `compare` threw: move the nodes on the path back down one level, deepest first, and put
+      // the top back, so the heap is as it was.
+      for (let i = hole; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        items[i] = items[parent] as T;
+        seqs[i] = seqs[parent] as number;
+        i = parent;
+      }
+      items[0] = top;
+      seqs[0] = topSeq;
+      throw error;
     }
     items[hole] = last;
     seqs[hole] = lastSeq;
