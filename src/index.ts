@@ -13,6 +13,8 @@
  * - Errors: {@link BrokenBarrierError}, {@link QueueEmptyError}, {@link QueueFullError},
  *   {@link QueueShutDownError}; platform errors elsewhere (`signal.reason`, DOMException
  *   `TimeoutError` and `InvalidStateError`, `TypeError`, `RangeError`).
+ * - Giving up on work: {@link timeout}, {@link timeoutAt}, {@link Deadline}, {@link sleep}, and
+ *   {@link linkSignals} (the leak-free `AbortSignal.any`).
  * - Limits and leak warnings: {@link setDefaultMaxWaiters}, {@link getDefaultMaxWaiters}.
  * - Options shared by every wait: {@link WaitOptions}; by every primitive: {@link PrimitiveOptions}.
  *
@@ -41,3 +43,4 @@ export { Lock } from './lock.js';
 export type { PriorityQueueOptions, QueueOptions } from './queue.js';
 export { LifoQueue, PriorityQueue, Queue } from './queue.js';
 export { BoundedSemaphore, Semaphore } from './semaphore.js';
+export { Deadline, linkSignals, sleep, timeout, timeoutAt } from './timeouts.js';
