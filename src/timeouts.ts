@@ -94,6 +94,8 @@ export function sleep(ms: number, options?: { signal?: AbortSignal | undefined }
     return Promise.reject(error);
   }
   if (signal?.aborted) return Promise.reject(signal.reason);
+  // Nothing could ever end it: register nothing that would stay behind.
+  if (ms === Number.POSITIVE_INFINITY && signal === undefined) return new Promise<void>(() => {});
   return new Promise<void>((resolve) => {
     const node = sleeps.watch(signal, ms, undefined);
     (node as { resolve: unknown }).resolve = resolve;
@@ -227,7 +229,8 @@ export function timeoutAt<T>(
     return Promise.reject(new TypeError(`The "deadline" argument must be a number, got ${typeof deadline}`));
   }
   if (Number.isNaN(deadline)) return Promise.reject(new RangeError('The "deadline" argument must not be NaN'));
-  const ms = deadline === Number.POSITIVE_INFINITY ? deadline : Math.max(0, deadline - now());
+  // Whole milliseconds, rounded up (never early), so that calls share timers more often.
+  const ms = deadline === Number.POSITIVE_INFINITY ? deadline : Math.max(0, Math.ceil(deadline - now()));
   return timeout(ms, fn, options);
 }
 
