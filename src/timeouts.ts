@@ -64,7 +64,11 @@ class Sleeps extends WaiterQueue<void> {
   }
 }
 
-const sleeps = new Sleeps(new Registrations('sleep'), 'sleep');
+const sleepOwner = new Registrations('sleep');
+
+// Each call gets its own small queue rather than one module-wide list: a registration is then
+// held only by its signal's listener and its timer, so a call whose signal becomes garbage
+// (and that has no timer) is garbage too, instead of being kept by a global list forever.
 
 /**
  * Resolves after `ms` milliseconds, like `timers/promises`' `setTimeout` but on shared timers:
@@ -97,7 +101,7 @@ export function sleep(ms: number, options?: { signal?: AbortSignal | undefined }
   // Nothing could ever end it: register nothing that would stay behind.
   if (ms === Number.POSITIVE_INFINITY && signal === undefined) return new Promise<void>(() => {});
   return new Promise<void>((resolve) => {
-    const node = sleeps.watch(signal, ms, undefined);
+    const node = new Sleeps(sleepOwner, 'sleep').watch(signal, ms, undefined);
     (node as { resolve: unknown }).resolve = resolve;
   });
 }
@@ -127,7 +131,7 @@ class TimeoutCalls extends WaiterQueue<unknown> {
   }
 }
 
-const timeoutCalls = new TimeoutCalls(new Registrations('timeout'), 'timeout');
+const timeoutOwner = new Registrations('timeout');
 
 function runWithTimeout<T>(
   ms: number,
@@ -135,6 +139,7 @@ function runWithTimeout<T>(
   signal: AbortSignal | undefined,
 ): Promise<T> {
   const controller = new AbortController();
+  const timeoutCalls = new TimeoutCalls(timeoutOwner, 'timeout');
   let node: Waiter<unknown> | undefined;
   const promise = new Promise<T>((resolve) => {
     node = timeoutCalls.watch(signal, ms, { controller, ms } satisfies TimeoutCall);
@@ -150,7 +155,15 @@ function runWithTimeout<T>(
   }
   // Whatever settles first wins; a later outcome of fn is ignored (and handled here, so it never
   // becomes an unhandled rejection).
-  Promise.resolve(result).then(
+  let settled: Promise<T>;
+  try {
+    settled = Promise.resolve(result);
+  } catch (error) {
+    // A promise whose `constructor` getter throws.
+    if (timeoutCalls.detach(registration)) rejectWaiter(registration, error);
+    return promise;
+  }
+  settled.then(
     (value) => {
       if (timeoutCalls.detach(registration)) registration.resolve(value as never);
     },
@@ -247,7 +260,7 @@ class DeadlineTimers extends WaiterQueue<void> {
   }
 }
 
-const deadlineTimers = new DeadlineTimers(new Registrations('Deadline'), 'deadline');
+const deadlineOwner = new Registrations('Deadline');
 const outerAborted = Symbol('outerAborted');
 const fired = Symbol('fired');
 
@@ -378,14 +391,14 @@ export class Deadline implements Disposable {
     this.#when = ms === Number.POSITIVE_INFINITY ? ms : now() + ms;
     // With no deadline and no outer signal there is nothing to register.
     if (ms === Number.POSITIVE_INFINITY && this.#outer === undefined) return;
-    this.#node = deadlineTimers.watch(this.#outer, ms, this);
+    this.#node = new DeadlineTimers(deadlineOwner, 'deadline').watch(this.#outer, ms, this);
   }
 
   #disarm(): void {
     const node = this.#node;
     if (node === undefined) return;
     this.#node = undefined;
-    deadlineTimers.detach(node);
+    node.queue?.detach(node);
   }
 
   /** @internal */
@@ -419,10 +432,10 @@ class LinkListeners extends WaiterQueue<void> {
   }
 }
 
-const linkListeners = new LinkListeners(new Registrations('linkSignals'), 'link');
+const linkOwner = new Registrations('linkSignals');
 
 function unlink(link: Link): void {
-  for (const node of link.nodes) linkListeners.detach(node);
+  for (const node of link.nodes) node.queue?.detach(node);
   link.nodes.length = 0;
 }
 
@@ -461,7 +474,7 @@ export function linkSignals(...signals: (AbortSignal | undefined)[]): AbortSigna
     }
   }
   for (const signal of signals) {
-    if (signal !== undefined) link.nodes.push(linkListeners.watch(signal, undefined, link));
+    if (signal !== undefined) link.nodes.push(new LinkListeners(linkOwner, 'link').watch(signal, undefined, link));
   }
   return linked;
 }
