@@ -83,10 +83,11 @@ export class Condition extends Primitive {
    * @throws {RangeError} If `maxWaiters` is not an integer `>= 0` or `Infinity`.
    */
   constructor(lock?: Lock, options?: PrimitiveOptions) {
-    super(options);
+    // Before super(): a Condition that failed to construct must not reach the inspector.
     if (lock !== undefined && !(lock instanceof Lock)) {
       throw new TypeError('The "lock" argument must be a Lock or undefined');
     }
+    super(options);
     // Its own lock carries its name and limit: notified and aborting waiters queue there.
     this.#lock = lock ?? new Lock({ name: this.name, maxWaiters: options?.maxWaiters });
     this.#waiters = new ConditionWaiters(this, this.#lock);

@@ -8,29 +8,19 @@
 
 import { invalidStateError } from './core/errors.js';
 import { isAbortSignal } from './core/options.js';
-import { Primitive } from './core/primitive.js';
 import { disposeSymbol } from './core/releaser.js';
 import { now } from './core/timers.js';
 import { rejectWaiter, type Waiter } from './core/waiter.js';
-import { WaiterQueue } from './core/waiters.js';
+import { WaiterQueue, type WaitOwner } from './core/waiters.js';
 
-/** The owner of the helpers' registrations: never warns (they are not waiters of a primitive). */
-class Registrations extends Primitive {
-  constructor(readonly kind: string) {
-    super({ maxWaiters: 0 });
-  }
+/**
+ * The owner of the helpers' registrations. Not a Primitive: it has no waiters of its own to
+ * report, never warns, and is never tracked by the inspector.
+ */
+class Registrations implements WaitOwner {
+  constructor(readonly label: string) {}
 
-  get waiterCount(): number {
-    return 0;
-  }
-
-  get [Symbol.toStringTag](): string {
-    return this.kind;
-  }
-
-  protected describeState(): string {
-    return '';
-  }
+  checkWaiters(): void {}
 }
 
 function checkMs(ms: unknown, what: string): number {

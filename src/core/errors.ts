@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { Primitive } from './primitive.js';
+import type { WaitOwner } from './waiters.js';
 
 /** A fresh TimeoutError naming the primitive, the method and the milliseconds. */
-export function timeoutError(owner: Primitive, verb: string, ms: number): DOMException {
+export function timeoutError(owner: WaitOwner, verb: string, ms: number): DOMException {
   return new DOMException(`${owner.label}: ${verb}() timed out after ${ms} ms`, 'TimeoutError');
 }
 

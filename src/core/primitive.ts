@@ -41,6 +41,20 @@ export function getDefaultMaxWaiters(): number {
 
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
+/** Called with every new primitive while `waitsafe/inspect` tracks waiters. */
+type Tracker = (primitive: Primitive) => void;
+let tracker: Tracker | undefined;
+
+/** Installs or removes the inspector's tracker. @internal */
+export function setTracker(next: Tracker | undefined): void {
+  tracker = next;
+}
+
+/** Whether a tracker is installed. @internal */
+export function isTracking(): boolean {
+  return tracker !== undefined;
+}
+
 function emitLeakWarning(message: string): void {
   const process = (globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }).process;
   if (typeof process?.emitWarning === 'function') {
@@ -69,6 +83,8 @@ export abstract class Primitive {
     const { name, maxWaiters } = checkPrimitiveOptions(options);
     this.name = name;
     this.#maxWaiters = maxWaiters;
+    // Without trackWaiters() this is one comparison.
+    if (tracker !== undefined) tracker(this);
   }
 
   /**

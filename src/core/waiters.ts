@@ -43,7 +43,6 @@
 
 import { timeoutError } from './errors.js';
 import type { WaitOptions } from './options.js';
-import type { Primitive } from './primitive.js';
 import { unwatchSignal, watchSignal } from './signals.js';
 import { unwatchTimeout, watchTimeout } from './timers.js';
 import { type AnyWaiter, cancelWaiter, rejectWaiter, type Waiter } from './waiter.js';
@@ -51,6 +50,14 @@ import { type AnyWaiter, cancelWaiter, rejectWaiter, type Waiter } from './waite
 export type { AnyWaiter, Waiter } from './waiter.js';
 
 function ignore(): void {}
+
+/** What a queue needs from its owner: a label for messages, and the leak check. */
+export interface WaitOwner {
+  /** `Kind "name"`, as used in messages. */
+  readonly label: string;
+  /** Called after every registration (the leak warning). */
+  checkWaiters(): void;
+}
 
 /**
  * A FIFO queue of waiters owned by one primitive. Primitives never keep waiters anywhere else.
@@ -66,7 +73,7 @@ export class WaiterQueue<T> {
    * @param verb The waiting method's name, for timeout messages (`"wait"`, `"acquire"`).
    */
   constructor(
-    readonly owner: Primitive,
+    readonly owner: WaitOwner,
     readonly verb: string,
   ) {}
 
