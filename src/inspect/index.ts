@@ -34,7 +34,11 @@ const collected = new FinalizationRegistry<Tracked>((entry) => tracked.delete(en
 let sessions = 0;
 let stackSessions = 0;
 
-/** The directory waitsafe's own modules live in (dist/esm, dist/cjs or src), from a stack. */
+/**
+ * The directory waitsafe's own modules live in (dist/esm, dist/cjs or src), from a stack. When
+ * waitsafe is bundled into an application there is no such directory, and sites point into the
+ * bundle (at the inspector's own code).
+ */
 const ownRoot: string | undefined = (() => {
   const frame = frames(new Error().stack)[0];
   if (frame === undefined) return undefined;
@@ -51,13 +55,28 @@ interface Frame {
 function frames(stack: string | undefined): Frame[] {
   const out: Frame[] = [];
   if (stack === undefined) return out;
-  for (const text of stack.split('\n')) {
-    const match = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):\d+\)?\s*$/.exec(text.trim());
-    if (match === null || !text.trim().startsWith('at ')) continue;
-    out.push({ file: (match[1] as string).replace(/^file:\/\//, ''), line: match[2] as string });
+  for (const raw of stack.split('\n')) {
+    const text = raw.trim();
+    if (!text.startsWith('at ')) continue;
+    // The location is inside the last parentheses, or the whole rest; paths may hold spaces.
+    const location = text.endsWith(')') ? text.slice(text.lastIndexOf('(') + 1, -1) : text.slice(3);
+    const match = /^(.*):(\d+):\d+$/.exec(location);
+    if (match === null) continue;
+    let file = match[1] as string;
+    if (file.startsWith('file://')) {
+      try {
+        file = decodeURIComponent(new URL(file).pathname);
+      } catch {
+        // keep the URL as it is
+      }
+    }
+    out.push({ file, line: match[2] as string });
   }
   return out;
 }
+
+/** Interned sites: a fresh flat string per distinct site, shared by every primitive made there. */
+const sites = new Map<string, string>();
 
 /** The first frame outside waitsafe and the runtime, as `path:line` relative to the cwd. */
 function siteOf(stack: string | undefined): string | undefined {
@@ -66,8 +85,18 @@ function siteOf(stack: string | undefined): string | undefined {
     if (ownRoot !== undefined && frame.file.startsWith(ownRoot)) continue;
     if (frame.file.startsWith('node:') || frame.file.startsWith('internal/')) continue;
     let file = frame.file;
-    if (cwd !== undefined && file.startsWith(`${cwd}/`)) file = file.slice(cwd.length + 1);
-    return `${file}:${frame.line}`;
+    if (cwd !== undefined && (file.startsWith(`${cwd}/`) || file.startsWith(`${cwd}\\`))) {
+      file = file.slice(cwd.length + 1);
+    }
+    const site = `${file}:${frame.line}`;
+    let interned = sites.get(site);
+    if (interned === undefined) {
+      // A copy, so that the site does not keep the whole stack text alive (V8 would keep a
+      // string built from slices of it pointing into it).
+      interned = JSON.parse(JSON.stringify(site)) as string;
+      sites.set(interned, interned);
+    }
+    return interned;
   }
   return undefined;
 }

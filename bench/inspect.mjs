@@ -1,0 +1,203 @@
+// What waitsafe/inspect costs: constructing an Event, and wait+set on an Event, with tracking
+// off, on, and on with stacks, next to an "untracked build" (a copy of dist/esm whose primitives
+// have no tracker hook at all). Run with `npm run bench -- inspect` (builds dist/ first); the
+// figures go to docs/benchmarks.md ("Inspector overhead").
+//
+// trackWaiters() affects primitives created while it is on, so:
+// - construction: each case turns its mode on, constructs inside the timed loop, and turns it off
+//   again (only the loop is timed);
+// - wait+set: each case uses an Event created under its mode, with that mode on while it runs.
+// Every case runs in the same rounds as the others, so the ratios to "tracking off" (the median
+// over the rounds of case / off in the same round) cancel most of the drift of a shared machine.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Event } from '../dist/esm/index.js';
+import { trackWaiters } from '../dist/esm/inspect/index.js';
+import { defineSuite, formatNs, formatRatio, measureBytes, median, runSuite } from './harness.mjs';
+
+console.log(`node ${process.version}, ${process.arch}; figures in ns per operation unless noted`);
+const started = performance.now();
+
+// ---------------------------------------------------------------------------------------------
+// The untracked build: dist/esm copied to a temporary directory, with the one line of the
+// tracker hook (`if (tracker !== undefined) tracker(this);` in the Primitive constructor) removed.
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'esm');
+const copy = mkdtempSync(join(tmpdir(), 'waitsafe-untracked-'));
+process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
+cpSync(dist, copy, { recursive: true });
+{
+  const file = join(copy, 'core', 'primitive.js');
+  const source = readFileSync(file, 'utf8');
+  const hook = /if \(tracker !== undefined\)\s*tracker\(this\);/g;
+  const found = source.match(hook)?.length ?? 0;
+  if (found !== 1) throw new Error(`expected the tracker hook once in ${file}, found it ${found} times`);
+  writeFileSync(file, source.replace(hook, ''));
+}
+const { Event: UntrackedEvent } = await import(pathToFileURL(join(copy, 'index.js')).href);
+
+/**
+ * Modes, in table order: label, how to turn the mode on (returns the stop function), the Event
+ * class, and the number of constructions per timed run (more for the fast ones, so that a run
+ * lasts a few milliseconds and the two figures that should be equal are not lost in noise).
+ */
+const MODES = [
+  ['untracked build (no hook)', () => () => {}, UntrackedEvent, 200_000],
+  ['tracking off', () => () => {}, Event, 200_000],
+  ['trackWaiters()', () => trackWaiters(), Event, 20_000],
+  ['trackWaiters({ stacks: true })', () => trackWaiters({ stacks: true }), Event, 5_000],
+];
+const OFF = 'tracking off';
+
+/** Keeps each constructed Event reachable for a moment, so the allocation cannot be elided. */
+const sink = [undefined];
+
+// ---------------------------------------------------------------------------------------------
+// 1. construction
+//
+// The harness runs a case's re-warm runs and its timed run in one macrotask, so the cases above
+// construct 100,000+ Events in one burst. With tracking on, that costs more per Event than
+// constructing a few at a time: each WeakRef keeps its target alive until the current job ends,
+// and the tracker's entries of collected Events are dropped by a FinalizationRegistry callback,
+// which runs as a later task. So one more case constructs 100 Events per macrotask (only the
+// constructions are timed), the way a service creates them.
+
+const SPREAD = 'trackWaiters(), 100 per macrotask';
+const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve));
+const construction = await runSuite(
+  defineSuite({
+    name: 'new Event(), constructed inside the timed loop',
+    cases: {
+      ...Object.fromEntries(
+        MODES.map(([label, on, EventClass, n]) => [
+          label,
+          {
+            n,
+            fn: async (n, clock) => {
+              const stop = on();
+              clock.start();
+              for (let i = 0; i < n; i++) sink[0] = new EventClass();
+              clock.stop();
+              stop();
+            },
+          },
+        ]),
+      ),
+      [SPREAD]: {
+        n: 10_000,
+        fn: async (n, clock) => {
+          const stop = trackWaiters();
+          for (let done = 0; done < n; done += 100) {
+            clock.start();
+            for (let i = 0; i < 100; i++) sink[0] = new Event();
+            clock.stop();
+            await nextMacrotask();
+          }
+          stop();
+        },
+      },
+    },
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// 2. wait + set + await, 1 waiter, on an Event created under each mode (the mode stays on)
+
+const waitSet = await runSuite(
+  defineSuite({
+    name: 'Event: ev.wait(); ev.set(); ev.clear(); await, on an Event created under each mode',
+    cases: Object.fromEntries(
+      MODES.map(([label, on, EventClass]) => {
+        const stop = on();
+        const created = new EventClass();
+        stop();
+        return [
+          label,
+          async (n) => {
+            const ev = created;
+            const stopAgain = on();
+            for (let i = 0; i < n; i++) {
+              const p = ev.wait();
+              ev.set();
+              ev.clear();
+              await p;
+            }
+            stopAgain();
+          },
+        ];
+      }),
+    ),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// 3. memory: bytes per live Event under each mode (the tracker's WeakRef, registry entry and,
+//    with stacks, the site string)
+
+const COUNT = 50_000;
+const memory = await measureBytes({
+  name: 'bytes per live Event (no waiter)',
+  count: COUNT,
+  reps: 5,
+  floor: OFF,
+  cases: Object.fromEntries(
+    MODES.map(([label, on, EventClass]) => [
+      label,
+      {
+        create(count) {
+          const stop = on();
+          const events = new Array(count);
+          for (let i = 0; i < count; i++) events[i] = new EventClass();
+          stop();
+          return events;
+        },
+      },
+    ]),
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Summary: each mode as a ratio to "tracking off", per round (median over the rounds).
+
+/** Median over the rounds of (case / "tracking off") in the same round. */
+function toOff(suite, label) {
+  const off = suite.cases[OFF].samples;
+  return median(suite.cases[label].samples.map((ns, r) => ns / off[r]));
+}
+
+const header = ['mode', 'new Event() ns', 'x off', 'wait+set ns', 'x off', 'bytes/Event', 'x off'];
+const rows = MODES.map(([label]) => [
+  label,
+  formatNs(construction.cases[label].median),
+  formatRatio(toOff(construction, label)),
+  formatNs(waitSet.cases[label].median),
+  formatRatio(toOff(waitSet, label)),
+  `${Math.round(memory.cases[label].median)} B`,
+  formatRatio(memory.cases[label].ratio),
+]);
+rows.splice(3, 0, [
+  SPREAD,
+  formatNs(construction.cases[SPREAD].median),
+  formatRatio(toOff(construction, SPREAD)),
+  '',
+  '',
+  '',
+  '',
+]);
+const widths = header.map((h, j) => Math.max(h.length, ...rows.map((row) => row[j].length)));
+const line = (cells) =>
+  `| ${cells.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join(' | ')} |`;
+console.log('\n### waitsafe/inspect overhead: each mode / "tracking off" in the same round\n');
+console.log(line(header));
+console.log(`|${widths.map((w, j) => (j === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+for (const row of rows) console.log(line(row));
+
+const untracked = 'untracked build (no hook)';
+console.log(
+  `\ntracking off / untracked build: construction ${formatRatio(1 / toOff(construction, untracked))}, ` +
+    `wait+set ${formatRatio(1 / toOff(waitSet, untracked))}, bytes ${formatRatio(1 / memory.cases[untracked].ratio)} ` +
+    `(equal within noise: without trackWaiters() the hook is one comparison); ` +
+    `bench/inspect.mjs ran ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);
