@@ -7,14 +7,15 @@
  * snapshots, and totals can be checked exactly.
  */
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as Waitsafe from '../src/index.js';
 import type * as Inspect from '../src/inspect/index.js';
+import { compileForNode20, root } from './compile.js';
 import { nextMacrotask } from './helpers.js';
 
 let ws: typeof Waitsafe;
@@ -847,9 +848,6 @@ describe('WaiterMonitor', () => {
 // ---------------------------------------------------------------------------------------------
 // In a child Node process: the monitor's timer and the default report for real
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = join(root, 'node_modules', '.bin', 'tsc');
-
 const CHILDREN: Record<string, string> = {
   'monitor-idle.mjs': `
 import { Event } from './out/src/index.js';
@@ -904,30 +902,7 @@ describe('WaiterMonitor in a child Node process', () => {
     cpSync(join(root, 'src'), join(dir, 'src'), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     for (const [name, source] of Object.entries(CHILDREN)) writeFileSync(join(dir, name), source);
-    execFileSync(
-      tsc,
-      [
-        '--target',
-        'es2022',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--lib',
-        'es2022,esnext.disposable,dom',
-        '--strict',
-        '--skipLibCheck',
-        '--types',
-        '',
-        '--rootDir',
-        dir,
-        '--outDir',
-        join(dir, 'out'),
-        join(dir, 'src', 'index.ts'),
-        join(dir, 'src', 'inspect', 'index.ts'),
-      ],
-      { cwd: dir, encoding: 'utf8' },
-    );
+    compileForNode20(dir, [join(dir, 'src', 'index.ts'), join(dir, 'src', 'inspect', 'index.ts')]);
   }, 30_000);
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });

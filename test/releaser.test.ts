@@ -6,13 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BoundedSemaphore, Lock, Semaphore } from '../src/index.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = join(root, 'node_modules', '.bin', 'tsc');
+import { compileForNode20, root } from './compile.js';
 
 /** A program that uses `using` on Lock and Semaphore releasers and logs what it sees. */
 const USING_FIXTURE = `
@@ -124,29 +121,7 @@ let dir = '';
 function compileAndRun(fixture: string, nodeArgs: string[] = []): string[] {
   const file = join(dir, `fixture-${Math.random().toString(36).slice(2)}.ts`);
   writeFileSync(file, fixture);
-  execFileSync(
-    tsc,
-    [
-      '--target',
-      'es2022',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--lib',
-      'es2022,esnext.disposable,dom',
-      '--strict',
-      '--skipLibCheck',
-      '--types',
-      '',
-      '--rootDir',
-      dir,
-      '--outDir',
-      join(dir, 'out'),
-      file,
-    ],
-    { cwd: dir, encoding: 'utf8' },
-  );
+  compileForNode20(dir, [file]);
   const out = join(dir, 'out', `${file.slice(dir.length + 1, -3)}.js`);
   const stdout = execFileSync(process.execPath, [...nodeArgs, out], { cwd: dir, encoding: 'utf8' });
   return JSON.parse(stdout) as string[];

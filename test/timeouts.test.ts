@@ -6,14 +6,14 @@
  * whether a Deadline's timer keeps the process alive.
  */
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setImmediate as realSetImmediate } from 'node:timers';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Deadline, Event, Lock, linkSignals, Queue, Semaphore, sleep, timeout, timeoutAt } from '../src/index.js';
+import { compileForNode20, root } from './compile.js';
 import {
   abortListeners,
   activeTimeouts,
@@ -1818,9 +1818,6 @@ describe('garbage collection', () => {
 // ---------------------------------------------------------------------------------------------
 // In a child Node process: `using` compiled by TypeScript, and keeping the process alive
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = join(root, 'node_modules', '.bin', 'tsc');
-
 /** Preloaded into the `using` fixture: what it needs from Node, without @types/node. */
 const PROBE_PRELOAD = `
 import { getEventListeners } from 'node:events';
@@ -1971,29 +1968,7 @@ describe('in a child Node process', () => {
     writeFileSync(join(dir, 'probe.mjs'), PROBE_PRELOAD);
     writeFileSync(join(dir, 'using-fixture.ts'), USING_FIXTURE);
     for (const [name, source] of Object.entries(CHILDREN)) writeFileSync(join(dir, name), source);
-    execFileSync(
-      tsc,
-      [
-        '--target',
-        'es2022',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--lib',
-        'es2022,esnext.disposable,dom',
-        '--strict',
-        '--skipLibCheck',
-        '--types',
-        '',
-        '--rootDir',
-        dir,
-        '--outDir',
-        join(dir, 'out'),
-        join(dir, 'using-fixture.ts'),
-      ],
-      { cwd: dir, encoding: 'utf8' },
-    );
+    compileForNode20(dir, [join(dir, 'using-fixture.ts')]);
   }, 30_000);
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,39 @@
+/**
+ * Compiling test fixtures the way TypeScript compiles an application for Node 20 (es2022 with
+ * `using` downleveled, nodenext modules), for the tests that run them in a child process.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's root. */
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = join(root, 'node_modules', '.bin', 'tsc');
+
+/** Compiles `files` (paths under `dir`) with the repository's tsc into `dir/out`. */
+export function compileForNode20(dir: string, files: readonly string[]): void {
+  execFileSync(
+    tsc,
+    [
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--lib',
+      'es2022,esnext.disposable,dom',
+      '--strict',
+      '--skipLibCheck',
+      '--types',
+      '',
+      '--rootDir',
+      dir,
+      '--outDir',
+      join(dir, 'out'),
+      ...files,
+    ],
+    { cwd: dir, encoding: 'utf8' },
+  );
+}
