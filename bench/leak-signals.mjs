@@ -39,6 +39,7 @@
 
 import { getEventListeners } from 'node:events';
 import { Deadline, linkSignals, sleep, timeout } from '../dist/esm/index.js';
+import { slope } from './stats.mjs';
 
 // Long enough that no deadline fires during the run: every call ends well before it.
 const DEADLINE_MS = 60_000;
@@ -190,20 +191,6 @@ async function heapAfterGc() {
     globalThis.gc();
   }
   return process.memoryUsage().heapUsed;
-}
-
-/** Least-squares slope of y over x. */
-function slope(points) {
-  const n = points.length;
-  const mx = points.reduce((s, p) => s + p.x, 0) / n;
-  const my = points.reduce((s, p) => s + p.y, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (const p of points) {
-    sxy += (p.x - mx) * (p.y - my);
-    sxx += (p.x - mx) ** 2;
-  }
-  return sxy / sxx;
 }
 
 const abortListeners = (signal) => getEventListeners(signal, 'abort').length;

@@ -22,6 +22,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Event } from '../dist/esm/index.js';
+import { slope } from './stats.mjs';
 
 // Waiting 10 s per poll would take days. What matters is that each poll gives up, so the
 // 10 s timer is stood in for by a real 1 ms timer, and polls run concurrently to get through
@@ -169,20 +170,6 @@ async function runPolls(event, poll, count) {
   await Promise.all(pollers);
   // The event is never set: a poll that did not give up would mean the demo is broken.
   if (gaveUp !== count) throw new Error(`expected ${count} polls to give up, ${gaveUp} did`);
-}
-
-/** Least-squares slope of y over x. */
-function slope(points) {
-  const n = points.length;
-  const mx = points.reduce((s, p) => s + p.x, 0) / n;
-  const my = points.reduce((s, p) => s + p.y, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (const p of points) {
-    sxy += (p.x - mx) * (p.y - my);
-    sxx += (p.x - mx) ** 2;
-  }
-  return sxy / sxx;
 }
 
 /** Counts of the kinds of handles that would keep Node alive ("Timeout", "Immediate", ...). */
