@@ -6,13 +6,27 @@ import { rejectWaiter } from './core/waiter.js';
 import { WaiterQueue } from './core/waiters.js';
 import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
 
-/** Constructor options of {@link Queue} and {@link LifoQueue}. */
+/**
+ * Constructor options of {@link Queue} and {@link LifoQueue}.
+ *
+ * @example
+ * ```ts
+ * const jobs = new Queue<string>({ maxSize: 100, name: 'jobs' });
+ * ```
+ */
 export interface QueueOptions extends PrimitiveOptions {
   /** The most items the queue holds; `0` or absent: unbounded. An integer `>= 0`. */
   maxSize?: number | undefined;
 }
 
-/** Constructor options of {@link PriorityQueue}. */
+/**
+ * Constructor options of {@link PriorityQueue}.
+ *
+ * @example
+ * ```ts
+ * const tasks = new PriorityQueue<{ at: number }>({ compare: (a, b) => a.at - b.at, maxSize: 1_000 });
+ * ```
+ */
 export interface PriorityQueueOptions<T> extends QueueOptions {
   /**
    * Orders items: negative if `a` comes out first. Default: `<` on numbers and strings (any other

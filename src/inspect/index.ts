@@ -156,7 +156,14 @@ export function trackWaiters(options?: { stacks?: boolean | undefined }): () => 
 
 // --- snapshots -------------------------------------------------------------------------------
 
-/** One group of primitives in a snapshot: same kind, name and creation site. */
+/**
+ * One group of primitives in a snapshot: same kind, name and creation site.
+ *
+ * @example
+ * ```ts
+ * const [top] = snapshot().rows; // { kind: 'Event', name: 'idReady', site: 'src/session.ts:42', primitives: 1204, waiters: 1204 }
+ * ```
+ */
 export interface SnapshotRow {
   /** The public class name: `Event`, `PriorityQueue`, `BoundedSemaphore`, ... */
   kind: string;
@@ -169,13 +176,27 @@ export interface SnapshotRow {
   waiters: number;
 }
 
-/** A {@link SnapshotRow} with the change since a base snapshot. */
+/**
+ * A {@link SnapshotRow} with the change since a base snapshot.
+ *
+ * @example
+ * ```ts
+ * const grew = snapshot().diff(first).rows.filter((row) => row.waitersDelta > 0);
+ * ```
+ */
 export interface DiffRow extends SnapshotRow {
   primitivesDelta: number;
   waitersDelta: number;
 }
 
-/** The change between two snapshots. */
+/**
+ * The change between two snapshots.
+ *
+ * @example
+ * ```ts
+ * console.log(String(snapshot().diff(first)));
+ * ```
+ */
 export interface WaiterDiff {
   /** Growing rows first (largest waiter growth first), then unchanged, then shrinking ones. */
   readonly rows: readonly DiffRow[];
@@ -183,7 +204,15 @@ export interface WaiterDiff {
   toString(): string;
 }
 
-/** The waiters of every tracked primitive at one moment, grouped. */
+/**
+ * The waiters of every tracked primitive at one moment, grouped.
+ *
+ * @example
+ * ```ts
+ * const now = snapshot();
+ * console.log(`${now.waiters} waiters on ${now.primitives} primitives`);
+ * ```
+ */
 export interface WaiterSnapshot {
   /** `performance.now()` when it was taken. */
   readonly takenAt: number;
@@ -353,7 +382,14 @@ export function snapshot(): WaiterSnapshot {
 
 // --- the monitor -----------------------------------------------------------------------------
 
-/** Options of a {@link WaiterMonitor}. */
+/**
+ * Options of a {@link WaiterMonitor}.
+ *
+ * @example
+ * ```ts
+ * new WaiterMonitor({ interval: 30_000, baseline: 'first', minGrowth: 50, report: (diff) => log(String(diff)) });
+ * ```
+ */
 export interface WaiterMonitorOptions {
   /** Milliseconds between reports. */
   interval: number;
