@@ -8,11 +8,13 @@ import {
   formatBytes,
   formatNs,
   formatRatio,
+  LIST_NODE_FLOOR,
   measureBytes,
   median,
   printTargets,
   runSuite,
   shuffle,
+  WAITER_FLOOR_CASES,
 } from './harness.mjs';
 
 const noop = () => {};
@@ -256,33 +258,9 @@ const memory = await measureBytes({
   name: 'bytes per pending waiter',
   count: COUNT,
   reps: 5,
-  floor: 'floor: list node {prev,next,resolve,reject}',
+  floor: LIST_NODE_FLOOR,
   cases: {
-    'floor: resolver in an array': {
-      create(count) {
-        const resolvers = [];
-        for (let i = 0; i < count; i++) {
-          new Promise((resolve) => {
-            resolvers.push(resolve);
-          });
-        }
-        return resolvers;
-      },
-    },
-    'floor: list node {prev,next,resolve,reject}': {
-      create(count) {
-        const list = { head: null, tail: null };
-        for (let i = 0; i < count; i++) {
-          new Promise((resolve, reject) => {
-            const node = { prev: list.tail, next: null, resolve, reject };
-            if (list.tail === null) list.head = node;
-            else list.tail.next = node;
-            list.tail = node;
-          });
-        }
-        return list;
-      },
-    },
+    ...WAITER_FLOOR_CASES,
     'waitsafe: wait()': pendingOn(undefined),
     'waitsafe: wait({ signal }), one shared signal': (() => {
       let signal;

@@ -399,3 +399,38 @@ export function shuffle(array, seed = 0x9e3779b9) {
   }
   return array;
 }
+
+/** The label of the list-node floor in {@link WAITER_FLOOR_CASES}. */
+export const LIST_NODE_FLOOR = 'floor: list node {prev,next,resolve,reject}';
+
+/**
+ * The platform floors for bytes per pending waiter (PERF.md), as `measureBytes` cases: a
+ * resolver in an array, and a list node {prev,next,resolve,reject}.
+ */
+export const WAITER_FLOOR_CASES = {
+  'floor: resolver in an array': {
+    create(count) {
+      const resolvers = [];
+      for (let i = 0; i < count; i++) {
+        new Promise((resolve) => {
+          resolvers.push(resolve);
+        });
+      }
+      return resolvers;
+    },
+  },
+  'floor: list node {prev,next,resolve,reject}': {
+    create(count) {
+      const list = { head: null, tail: null };
+      for (let i = 0; i < count; i++) {
+        new Promise((resolve, reject) => {
+          const node = { prev: list.tail, next: null, resolve, reject };
+          if (list.tail === null) list.head = node;
+          else list.tail.next = node;
+          list.tail = node;
+        });
+      }
+      return list;
+    },
+  },
+};

@@ -54,10 +54,12 @@ import {
   formatBytes,
   formatNs,
   formatRatio,
+  LIST_NODE_FLOOR,
   measureBytes,
   median,
   runSuite,
   shuffle,
+  WAITER_FLOOR_CASES,
 } from './harness.mjs';
 
 console.log(`node ${process.version}, ${process.arch}; figures in ns per item (a put and a get) unless noted`);
@@ -812,33 +814,9 @@ const getters = await measureBytes({
   name: 'bytes per pending getter',
   count: COUNT,
   reps: 5,
-  floor: 'floor: list node {prev,next,resolve,reject}',
+  floor: LIST_NODE_FLOOR,
   cases: {
-    'floor: resolver in an array': {
-      create(count) {
-        const resolvers = [];
-        for (let i = 0; i < count; i++) {
-          new Promise((resolve) => {
-            resolvers.push(resolve);
-          });
-        }
-        return resolvers;
-      },
-    },
-    'floor: list node {prev,next,resolve,reject}': {
-      create(count) {
-        const list = { head: null, tail: null };
-        for (let i = 0; i < count; i++) {
-          new Promise((resolve, reject) => {
-            const node = { prev: list.tail, next: null, resolve, reject };
-            if (list.tail === null) list.head = node;
-            else list.tail.next = node;
-            list.tail = node;
-          });
-        }
-        return list;
-      },
-    },
+    ...WAITER_FLOOR_CASES,
     'waitsafe Queue: get()': {
       create(count) {
         const q = new Queue({ maxWaiters: 0 });
