@@ -112,13 +112,17 @@ export class TimerBucket implements Releasable {
     const delay = Math.min(Math.max(deadline - time, 0), MAX_DELAY);
     // Remember the head's own deadline, not `time + delay`, which may round below it.
     this.armedUntil = delay === MAX_DELAY ? time + delay : deadline;
-    this.handle = this.world.setTimer(fire, delay, this);
+    // Called unbound: browsers throw "Illegal invocation" when setTimeout's `this` is not the
+    // global object, and calling it as `world.setTimer(...)` would make `this` the world.
+    const setTimer = this.world.setTimer;
+    this.handle = setTimer(fire, delay, this);
   }
 
   release(): void {
     if (this.head !== null) return;
     if (this.handle !== undefined) {
-      this.world.clearTimer(this.handle);
+      const clearTimer = this.world.clearTimer;
+      clearTimer(this.handle);
       this.handle = undefined;
     }
     this.forget();
