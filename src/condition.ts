@@ -1,6 +1,12 @@
 import { invalidStateError, timeoutError } from './core/errors.js';
-import { invalidOptions, type PrimitiveOptions, type WaitOptions } from './core/options.js';
-import { Primitive } from './core/primitive.js';
+import {
+  invalidKeys,
+  invalidOptions,
+  PRIMITIVE_KEYS,
+  type PrimitiveOptions,
+  type WaitOptions,
+} from './core/options.js';
+import { createdFor, Primitive } from './core/primitive.js';
 import type { Releaser } from './core/releaser.js';
 import { timerNow } from './core/timers.js';
 import type { Waiter } from './core/waiter.js';
@@ -8,6 +14,11 @@ import { WaiterQueue } from './core/waiters.js';
 import { Lock } from './lock.js';
 
 const returnTrue = (): true => true;
+
+/** A Lock of this or of another copy of waitsafe loaded in the process (ESM and CJS builds). */
+function isLock(value: unknown): value is Lock {
+  return value instanceof Lock || Object.prototype.toString.call(value) === '[object Lock]';
+}
 
 /**
  * The waits of a Condition. However a wait ends, it settles only once it holds the lock again:
@@ -75,21 +86,35 @@ export class Condition extends Primitive {
   readonly #waiters: ConditionWaiters;
 
   /**
-   * @param lock The lock to use; by default a new {@link Lock} with this condition's `name` and
-   *   `maxWaiters`.
+   * @param lock The lock to use: a {@link Lock} from any copy of waitsafe in the process. By
+   *   default a new Lock with this condition's `name` and `maxWaiters`. An options object may
+   *   stand in its place: `new Condition({ name: 'jobs' })`.
    * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
-   * @throws {TypeError} If `lock` is not a Lock, or `options`, `name` or `maxWaiters` has the
-   *   wrong type.
+   * @throws {TypeError} If `lock` is neither a Lock nor a plain options object, or `options`,
+   *   `name` or `maxWaiters` has the wrong type, or the options have a key they do not know.
    * @throws {RangeError} If `maxWaiters` is not an integer `>= 0` or `Infinity`.
    */
-  constructor(lock?: Lock, options?: PrimitiveOptions) {
+  constructor(options?: PrimitiveOptions);
+  constructor(lock?: Lock, options?: PrimitiveOptions);
+  constructor(lock?: Lock | PrimitiveOptions, options?: PrimitiveOptions) {
     // Before super(): a Condition that failed to construct must not reach the inspector.
-    if (lock !== undefined && !(lock instanceof Lock)) {
-      throw new TypeError('The "lock" argument must be a Lock or undefined');
+    if (lock !== undefined && !isLock(lock)) {
+      const proto = typeof lock === 'object' && lock !== null ? Object.getPrototypeOf(lock) : undefined;
+      const error = invalidKeys(lock, PRIMITIVE_KEYS);
+      if ((proto !== Object.prototype && proto !== null) || options !== undefined || error !== undefined) {
+        throw new TypeError(
+          `The "lock" argument must be a Lock, an options object or undefined${error ? ` (${error.message})` : ''}`,
+        );
+      }
+      options = lock;
+      lock = undefined;
     }
     super(options);
-    // Its own lock carries its name and limit: notified and aborting waiters queue there.
-    this.#lock = lock ?? new Lock({ name: this.name, maxWaiters: options?.maxWaiters });
+    // Its own lock carries its name and limit: notified and aborting waiters queue there. For
+    // the inspector, it is created where this condition is.
+    this.#lock =
+      (lock as Lock | undefined) ??
+      createdFor(new.target, () => new Lock({ name: this.name, maxWaiters: options?.maxWaiters }));
     this.#waiters = new ConditionWaiters(this, this.#lock);
   }
 

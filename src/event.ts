@@ -30,7 +30,7 @@ export class Event extends Primitive {
   /**
    * @param options `name` (shown in messages and `String(event)`) and `maxWaiters` (warn once
    *   when more waits than this are pending; default {@link getDefaultMaxWaiters}).
-   * @throws {TypeError} If `options`, `name` or `maxWaiters` has the wrong type.
+   * @throws {TypeError} If `options`, `name` or `maxWaiters` has the wrong type, or `options` has a key it does not know.
    * @throws {RangeError} If `maxWaiters` is not an integer `>= 0` or `Infinity`.
    */
   constructor(options?: PrimitiveOptions) {

@@ -26,7 +26,7 @@ import { PermitPool } from './core/permits.js';
 export class Lock extends PermitPool {
   /**
    * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
-   * @throws {TypeError} If `options`, `name` or `maxWaiters` has the wrong type.
+   * @throws {TypeError} If `options`, `name` or `maxWaiters` has the wrong type, or `options` has a key it does not know.
    * @throws {RangeError} If `maxWaiters` is not an integer `>= 0` or `Infinity`.
    */
   constructor(options?: PrimitiveOptions) {

@@ -1,5 +1,5 @@
 import { invalidStateError } from './core/errors.js';
-import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
+import { describe, type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
 import { Primitive } from './core/primitive.js';
 import { FifoStore, HeapStore, type ItemStore, LifoStore } from './core/stores.js';
 import { rejectWaiter } from './core/waiter.js';
@@ -78,6 +78,8 @@ const resolvedVoid: Promise<void> = Promise.resolve();
  * ```
  */
 export class Queue<T> extends Primitive {
+  /** @internal */
+  static override optionKeys: readonly string[] = ['name', 'maxWaiters', 'maxSize'];
   readonly #maxSize: number;
   readonly #getters: WaiterQueue<T> = new WaiterQueue<T>(this, 'get');
   readonly #putters: WaiterQueue<void> = new WaiterQueue<void>(this, 'put');
@@ -87,7 +89,7 @@ export class Queue<T> extends Primitive {
 
   /**
    * @param options `maxSize` (0 or absent: unbounded), `name` and `maxWaiters`.
-   * @throws {TypeError} If an option has the wrong type.
+   * @throws {TypeError} If an option has the wrong type, or `options` has a key it does not know.
    * @throws {RangeError} If `maxSize` is not an integer `>= 0`, or `maxWaiters` is not an integer
    *   `>= 0` or `Infinity`.
    */
@@ -294,6 +296,10 @@ export class Queue<T> extends Primitive {
    * are discarded too: the unfinished count drops by that many, and `join()` resolves if it
    * reaches 0. Idempotent; a later `shutdown(true)` still discards.
    *
+   * @param immediate `true` to discard the remaining items; `false` or absent to let consumers
+   *   drain them. Only a boolean: anything else is a TypeError and shuts nothing down.
+   * @throws {TypeError} If `immediate` is not a boolean or undefined.
+   *
    * @example Graceful shutdown
    * ```ts
    * queue.shutdown();        // no more puts; consumers drain the rest
@@ -301,6 +307,9 @@ export class Queue<T> extends Primitive {
    * ```
    */
   shutdown(immediate = false): void {
+    if (typeof immediate !== 'boolean') {
+      throw new TypeError(`The "immediate" argument must be a boolean or undefined, got ${describe(immediate)}`);
+    }
     this.#isShutDown = true;
     if (immediate) {
       const discarded = this.#items.clear();
@@ -436,6 +445,8 @@ export class LifoQueue<T> extends Queue<T> {
  * ```
  */
 export class PriorityQueue<T> extends Queue<T> {
+  /** @internal */
+  static override optionKeys: readonly string[] = ['name', 'maxWaiters', 'maxSize', 'compare'];
   /**
    * @param options `compare` (default: `<` on numbers and strings), `maxSize` (0 or absent:
    *   unbounded), `name` and `maxWaiters`.

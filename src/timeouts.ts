@@ -7,7 +7,7 @@
  */
 
 import { invalidStateError } from './core/errors.js';
-import { isAbortSignal } from './core/options.js';
+import { invalidOptions, isAbortSignal, SIGNAL_KEYS } from './core/options.js';
 import { disposeSymbol } from './core/releaser.js';
 import { now } from './core/timers.js';
 import { rejectWaiter, type Waiter } from './core/waiter.js';
@@ -30,15 +30,12 @@ function checkMs(ms: unknown, what: string): number {
   return ms;
 }
 
+/** Checks a `{ signal }` options argument (strictly: no other key) and returns its signal. */
 function checkSignalOption(options: unknown): AbortSignal | undefined {
   if (options === undefined) return undefined;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('The "options" argument must be an object or undefined');
-  }
-  const signal = (options as { signal?: unknown }).signal;
-  if (signal === undefined) return undefined;
-  if (!isAbortSignal(signal)) throw new TypeError('The "signal" option must be an AbortSignal');
-  return signal;
+  const error = invalidOptions(options, SIGNAL_KEYS);
+  if (error !== undefined) throw error;
+  return (options as { signal?: AbortSignal }).signal;
 }
 
 function deadlineError(what: string, ms: number): DOMException {

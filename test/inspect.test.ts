@@ -22,7 +22,13 @@ let ws: typeof Waitsafe;
 let inspect: typeof Inspect;
 const stops: Array<() => void> = [];
 
+/** Forgets waitsafe's process-wide state (src/core/state.ts), so that fresh modules make a new one. */
+function forgetState(): void {
+  delete (globalThis as Record<symbol, unknown>)[Symbol.for('waitsafe.state.1')];
+}
+
 beforeEach(async () => {
+  forgetState();
   vi.resetModules();
   ws = await import('../src/index.js');
   inspect = await import('../src/inspect/index.js');
@@ -219,6 +225,7 @@ describe('trackWaiters and snapshot', () => {
   it('lists only primitives the caller created, also when waitsafe is loaded after trackWaiters()', async () => {
     // A program that calls trackWaiters() first thing (e.g. from a --import preload) and loads
     // waitsafe afterwards: sleep, timeout, Deadline and linkSignals are not primitives.
+    forgetState();
     vi.resetModules();
     inspect = await import('../src/inspect/index.js');
     track();

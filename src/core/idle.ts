@@ -10,20 +10,16 @@
  * @module
  */
 
-/** Something that can be released once no wait needs it any more. */
-export interface Releasable {
-  /** True while the item is on the pending list. */
-  idle: boolean;
-  /** Drops the timer or listener if still unused. Must be idempotent. */
-  release(): void;
-}
+import { type Releasable, state } from './state.js';
 
-const pending: Releasable[] = [];
-/** The scheduling function of the sweep that is pending, if any. */
-let scheduledWith: unknown;
+export type { Releasable } from './state.js';
+
+// The pending list and the pending sweep are process-wide (`state.ts`): a sweep scheduled by one
+// copy of waitsafe releases what every copy put there.
+const pending = state.idle;
 
 function sweep(): void {
-  scheduledWith = undefined;
+  state.sweepWith = undefined;
   // release() never adds to `pending`, so a plain loop is safe.
   for (let i = 0; i < pending.length; i++) {
     const item = pending[i] as Releasable;
@@ -46,8 +42,8 @@ export function releaseSoon(item: Releasable): void {
   const schedule = typeof immediate === 'function' ? immediate : g.setTimeout;
   // A sweep scheduled through timers that were swapped since (fake timers uninstalled) may never
   // run: schedule another through the current ones. A second sweep finds nothing to do.
-  if (scheduledWith === schedule) return;
-  scheduledWith = schedule;
+  if (state.sweepWith === schedule) return;
+  state.sweepWith = schedule;
   if (schedule === immediate) schedule(sweep);
   else schedule(sweep, 0);
 }

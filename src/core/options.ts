@@ -57,21 +57,46 @@ export function isAbortSignal(value: unknown): value is AbortSignal {
   );
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
 
+/** The options a waiting method knows. */
+export const WAIT_KEYS: readonly string[] = ['signal', 'timeout'];
+/** The options of `sleep`, `timeout`, `timeoutAt` and `Deadline`. */
+export const SIGNAL_KEYS: readonly string[] = ['signal'];
+/** The options every primitive's constructor knows. */
+export const PRIMITIVE_KEYS: readonly string[] = ['name', 'maxWaiters'];
+
 /**
- * Checks the types and ranges of a `WaitOptions` argument, without looking at whether its
- * signal is aborted. Returns the error to reject with, or `undefined`.
+ * Checks that `options` is an object whose (enumerable) keys are all in `known`, so that a
+ * misspelled option (`{ timout: 5 }`) is an error instead of a wait without a limit. Returns the
+ * error, or `undefined`.
  */
-export function invalidOptions(options: unknown): TypeError | RangeError | undefined {
+export function invalidKeys(options: unknown, known: readonly string[]): TypeError | undefined {
   if (typeof options !== 'object' || options === null) {
     return new TypeError(`The "options" argument must be an object or undefined, got ${describe(options)}`);
   }
+  for (const key in options) {
+    if (!known.includes(key)) {
+      return new TypeError(`Unknown option "${key}": expected ${known.map((k) => `"${k}"`).join(', ')}`);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks a `WaitOptions` argument (or, with `known` = {@link SIGNAL_KEYS}, a `{ signal }` one):
+ * its keys, types and ranges, without looking at whether its signal is aborted. Returns the
+ * error to reject with, or `undefined`.
+ */
+export function invalidOptions(options: unknown, known = WAIT_KEYS): TypeError | RangeError | undefined {
+  const error = invalidKeys(options, known);
+  if (error !== undefined) return error;
+  // An unknown `timeout` was reported above, so it is undefined here unless `known` has it.
   const { signal, timeout } = options as WaitOptions;
   if (timeout !== undefined) {
     if (typeof timeout !== 'number') {
@@ -108,12 +133,17 @@ export function checkLimit(value: unknown, what: string): number {
   return value;
 }
 
-/** Checks a primitive's constructor options; returns them with defaults applied. */
-export function checkPrimitiveOptions(options: unknown): { name: string | undefined; maxWaiters: number | undefined } {
+/**
+ * Checks a primitive's constructor options, whose keys must be in `known`; returns `name` and
+ * `maxWaiters`.
+ */
+export function checkPrimitiveOptions(
+  options: unknown,
+  known: readonly string[],
+): { name: string | undefined; maxWaiters: number | undefined } {
   if (options === undefined) return { name: undefined, maxWaiters: undefined };
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`The "options" argument must be an object or undefined, got ${describe(options)}`);
-  }
+  const error = invalidKeys(options, known);
+  if (error !== undefined) throw error;
   const { name, maxWaiters } = options as PrimitiveOptions;
   if (name !== undefined && typeof name !== 'string') {
     throw new TypeError(`The "name" option must be a string, got ${describe(name)}`);

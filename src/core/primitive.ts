@@ -4,9 +4,8 @@
  * @module
  */
 
-import { checkLimit, checkPrimitiveOptions } from './options.js';
-
-let defaultMaxWaiters = 1000;
+import { checkLimit, checkPrimitiveOptions, PRIMITIVE_KEYS } from './options.js';
+import { type AnyClass, state } from './state.js';
 
 /**
  * Sets the `maxWaiters` limit used by every primitive that was not given its own, including
@@ -23,7 +22,7 @@ let defaultMaxWaiters = 1000;
  * ```
  */
 export function setDefaultMaxWaiters(n: number): void {
-  defaultMaxWaiters = checkLimit(n, 'The "n" argument');
+  state.maxWaiters = checkLimit(n, 'The "n" argument');
 }
 
 /**
@@ -36,23 +35,31 @@ export function setDefaultMaxWaiters(n: number): void {
  * ```
  */
 export function getDefaultMaxWaiters(): number {
-  return defaultMaxWaiters;
+  return state.maxWaiters;
 }
 
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
-/** Called with every new primitive while `waitsafe/inspect` tracks waiters. */
-type Tracker = (primitive: Primitive) => void;
-let tracker: Tracker | undefined;
+/**
+ * The inspector's hook: called with each new primitive and the constructor whose caller is its
+ * creation site.
+ */
+type Tracker = (primitive: Primitive, maker: AnyClass) => void;
 
-/** Installs or removes the inspector's tracker. @internal */
-export function setTracker(next: Tracker | undefined): void {
-  tracker = next;
-}
+/** Set while a primitive constructs one for itself (a Condition's own Lock). */
+let creator: AnyClass | undefined;
 
-/** Whether a tracker is installed. @internal */
-export function isTracking(): boolean {
-  return tracker !== undefined;
+/**
+ * Runs `make`, a construction of primitives on behalf of a primitive whose constructor is
+ * `owner`: the inspector then records the caller of `owner` as their creation site.
+ */
+export function createdFor<T>(owner: AnyClass, make: () => T): T {
+  creator = owner;
+  try {
+    return make();
+  } finally {
+    creator = undefined;
+  }
 }
 
 function emitLeakWarning(message: string): void {
@@ -79,12 +86,16 @@ export abstract class Primitive {
   readonly #maxWaiters: number | undefined;
   #warned = false;
 
+  /** The constructor options this class knows; others are a TypeError. @internal */
+  static optionKeys: readonly string[] = PRIMITIVE_KEYS;
+
   constructor(options: unknown) {
-    const { name, maxWaiters } = checkPrimitiveOptions(options);
+    const { name, maxWaiters } = checkPrimitiveOptions(options, (new.target as typeof Primitive).optionKeys);
     this.name = name;
     this.#maxWaiters = maxWaiters;
-    // Without trackWaiters() this is one comparison.
-    if (tracker !== undefined) tracker(this);
+    // Without trackWaiters() this is one comparison. The tracker is process-wide (`state.ts`).
+    const track = state.track as Tracker | undefined;
+    if (track !== undefined) track(this, creator ?? new.target);
   }
 
   /**
@@ -117,7 +128,7 @@ export abstract class Primitive {
   /** Emits the one-time leak warning if `waiterCount` is past the limit. @internal */
   checkWaiters(): void {
     if (this.#warned) return;
-    const max = this.#maxWaiters ?? defaultMaxWaiters;
+    const max = this.#maxWaiters ?? state.maxWaiters;
     if (max === 0 || max === Number.POSITIVE_INFINITY) return;
     const count = this.waiterCount;
     if (count <= max) return;

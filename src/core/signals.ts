@@ -13,9 +13,11 @@
  */
 
 import { type Releasable, releaseSoon } from './idle.js';
+import { state } from './state.js';
 import { type AnyWaiter, cancelWaiter } from './waiter.js';
 
-const entries = new WeakMap<AbortSignal, SignalEntry>();
+// Process-wide (`state.ts`): waits from every copy of waitsafe on one signal share its entry.
+const entries = state.signals as WeakMap<AbortSignal, SignalEntry>;
 
 /** A wait's membership in its signal's list. */
 export class SignalLink {

@@ -26,6 +26,7 @@
  */
 
 import { type Releasable, releaseSoon } from './idle.js';
+import { state } from './state.js';
 import { type AnyWaiter, expireWaiter } from './waiter.js';
 
 /** Largest delay `setTimeout` takes without overflowing to 1 ms. */
@@ -57,7 +58,9 @@ class TimerWorld {
   }
 }
 
-const worlds = new WeakMap<object, TimerWorld>();
+// Process-wide (`state.ts`): waits from every copy of waitsafe share the buckets of a world.
+const worlds = state.worlds as WeakMap<object, TimerWorld>;
+/** This copy's cache of the world of the current `setTimeout`. */
 let world: TimerWorld | undefined;
 
 /** The current time on `performance.now()`'s clock, looked up at call time. */
