@@ -182,6 +182,32 @@ export function cancellationSuite(rows: readonly WaitRow[]): void {
           },
         );
 
+        it.each<[string, Record<string, unknown>]>([
+          ['a misspelled timeout', { timout: 5 }],
+          ['an unknown key beside valid ones', { timeout: 5, signal: new AbortController().signal, priority: 1 }],
+          ['an unknown key set to undefined', { onAbort: undefined }],
+        ])('rejects %s with a TypeError naming the key, without throwing or waiting', async (_, options) => {
+          const subject = row.setup();
+          const key = Object.keys(options).find((k) => k !== 'timeout' && k !== 'signal') as string;
+          const error = await rejectionOf(callWithoutThrowing(() => subject.wait(options as WaitOptions)));
+          expect(error).toBeInstanceOf(TypeError);
+          expect((error as Error).message).toContain(`"${key}"`);
+          expectNothingLeftFake(subject.primitive);
+        });
+
+        it('reports an unknown key before an already-aborted signal, and changes no state', async () => {
+          const subject = row.setup();
+          subject.canCompleteNow?.();
+          const signal = AbortSignal.abort(new Error('aborted'));
+          const options = { signal, timeot: 1 } as WaitOptions;
+          expect(await rejectionOf(subject.wait(options))).toBeInstanceOf(TypeError);
+          if (subject.canCompleteNow) {
+            // Still able to complete: the rejected call took nothing.
+            subject.checkValue(await subject.wait({ timeout: 0 }));
+          }
+          expectNothingLeftFake(subject.primitive, [signal]);
+        });
+
         it('reports an invalid timeout before an already-aborted signal', async () => {
           const subject = row.setup();
           const signal = AbortSignal.abort(new Error('aborted'));
