@@ -1,6 +1,6 @@
-import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
+import { checkInteger, type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
 import { Primitive } from './core/primitive.js';
-import { WaiterQueue } from './core/waiters.js';
+import { cancelAll, resolveHead, WaiterQueue } from './core/waiters.js';
 import { BrokenBarrierError } from './errors.js';
 
 /**
@@ -36,12 +36,7 @@ export class Barrier extends Primitive {
    *   `>= 0` or `Infinity`.
    */
   constructor(parties: number, options?: PrimitiveOptions) {
-    if (typeof parties !== 'number') {
-      throw new TypeError(`The "parties" argument must be a number, got ${typeof parties}`);
-    }
-    if (!Number.isInteger(parties) || parties < 1) {
-      throw new RangeError(`The "parties" argument must be an integer >= 1, got ${parties}`);
-    }
+    checkInteger(parties, 'The "parties" argument', 1);
     super(options);
     this.#parties = parties;
   }
@@ -76,7 +71,7 @@ export class Barrier extends Primitive {
     if (waiters.size + 1 < this.#parties) return waiters.wait(options);
     // The last party trips the barrier: indices in arrival order, the last one its own.
     let index = 0;
-    while (waiters.resolveHead(index) !== null) index++;
+    while (resolveHead(waiters, index) !== null) index++;
     return Promise.resolve(index);
   }
 
@@ -92,7 +87,7 @@ export class Barrier extends Primitive {
    */
   reset(): void {
     this.#broken = false;
-    this.#waiters.cancelAll(() => this.#brokenError('was reset'));
+    cancelAll(this.#waiters, () => this.#brokenError('was reset'));
   }
 
   /**
@@ -107,7 +102,7 @@ export class Barrier extends Primitive {
    */
   abort(): void {
     this.#broken = true;
-    this.#waiters.cancelAll(() => this.#brokenError('was aborted'));
+    cancelAll(this.#waiters, () => this.#brokenError('was aborted'));
   }
 
   /**

@@ -1,5 +1,7 @@
 import { invalidStateError, timeoutError } from './core/errors.js';
 import {
+  badValue,
+  checkInteger,
   invalidKeys,
   invalidOptions,
   PRIMITIVE_KEYS,
@@ -221,7 +223,7 @@ export class Condition extends Primitive {
    */
   waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
     if (typeof predicate !== 'function') {
-      return Promise.reject(new TypeError(`The "predicate" argument must be a function, got ${typeof predicate}`));
+      return Promise.reject(badValue('The "predicate" argument', 'a function', predicate));
     }
     const rejected = this.#check(options, 'waitFor');
     if (rejected !== undefined) return rejected;
@@ -231,12 +233,12 @@ export class Condition extends Primitive {
   async #waitFor<T>(predicate: () => T, signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
     let result = predicate();
     if (result) return result;
-    const deadline = timeout === undefined ? Number.POSITIVE_INFINITY : timerNow() + timeout;
+    const deadline = timeout === undefined ? Infinity : timerNow() + timeout;
     for (;;) {
       const remaining = deadline - timerNow();
       if (remaining <= 0) throw timeoutError(this, 'waitFor', timeout as number);
       try {
-        await this.wait({ signal, timeout: remaining === Number.POSITIVE_INFINITY ? undefined : Math.ceil(remaining) });
+        await this.wait({ signal, timeout: remaining === Infinity ? undefined : Math.ceil(remaining) });
       } catch (error) {
         // Our own per-wait timeout becomes the call's TimeoutError; an abort passes through.
         if (signal?.aborted && signal.reason === error) throw error;
@@ -265,8 +267,7 @@ export class Condition extends Primitive {
    * ```
    */
   notify(n = 1): void {
-    if (typeof n !== 'number') throw new TypeError(`The "n" argument must be a number, got ${typeof n}`);
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`The "n" argument must be an integer >= 0, got ${n}`);
+    checkInteger(n, 'The "n" argument', 0);
     if (!this.#lock.isLocked()) throw this.#notHeld('notify');
     for (let i = 0; i < n && this.#waiters.notifyHead(); i++);
   }

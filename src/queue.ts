@@ -1,9 +1,16 @@
 import { invalidStateError } from './core/errors.js';
-import { describe, type PrimitiveOptions, rejectInvalid, type WaitOptions } from './core/options.js';
+import {
+  badValue,
+  checkFunction,
+  checkInteger,
+  type PrimitiveOptions,
+  rejectInvalid,
+  type WaitOptions,
+} from './core/options.js';
 import { Primitive } from './core/primitive.js';
 import { FifoStore, HeapStore, type ItemStore, LifoStore } from './core/stores.js';
 import { rejectWaiter } from './core/waiter.js';
-import { WaiterQueue } from './core/waiters.js';
+import { cancelAll, resolveHead, WaiterQueue } from './core/waiters.js';
 import { QueueEmptyError, QueueFullError, QueueShutDownError } from './errors.js';
 
 /**
@@ -37,14 +44,7 @@ export interface PriorityQueueOptions<T> extends QueueOptions {
 
 function checkMaxSize(options: unknown): number {
   const maxSize = (options as QueueOptions | undefined)?.maxSize;
-  if (maxSize === undefined) return 0;
-  if (typeof maxSize !== 'number') {
-    throw new TypeError(`The "maxSize" option must be a number, got ${typeof maxSize}`);
-  }
-  if (!Number.isInteger(maxSize) || maxSize < 0) {
-    throw new RangeError(`The "maxSize" option must be an integer >= 0, got ${maxSize}`);
-  }
-  return maxSize;
+  return maxSize === undefined ? 0 : checkInteger(maxSize, 'The "maxSize" option', 0);
 }
 
 const resolvedVoid: Promise<void> = Promise.resolve();
@@ -168,7 +168,7 @@ export class Queue<T> extends Primitive {
 
   /** Hands `item` to a waiting consumer, or stores it if there is room. */
   #tryPut(item: T): boolean {
-    if (this.#getters.head !== null) this.#getters.resolveHead(item);
+    if (this.#getters.head !== null) resolveHead(this.#getters, item);
     else if (this.#maxSize === 0 || this.#items.size < this.#maxSize) this.#items.push(item);
     else return false;
     this.#unfinished++;
@@ -308,7 +308,7 @@ export class Queue<T> extends Primitive {
    */
   shutdown(immediate = false): void {
     if (typeof immediate !== 'boolean') {
-      throw new TypeError(`The "immediate" argument must be a boolean or undefined, got ${describe(immediate)}`);
+      throw badValue('The "immediate" argument', 'a boolean or undefined', immediate);
     }
     this.#isShutDown = true;
     if (immediate) {
@@ -316,8 +316,8 @@ export class Queue<T> extends Primitive {
       this.#unfinished = Math.max(0, this.#unfinished - discarded);
       if (this.#unfinished === 0) this.#joiners.resolveAll(undefined);
     }
-    this.#putters.cancelAll(() => this.#shutDownError('put'));
-    this.#getters.cancelAll(() => this.#shutDownError('get'));
+    cancelAll(this.#putters, () => this.#shutDownError('put'));
+    cancelAll(this.#getters, () => this.#shutDownError('get'));
   }
 
   /** Whether the queue holds no item. @example `new Queue().isEmpty(); // true` */
@@ -455,9 +455,7 @@ export class PriorityQueue<T> extends Queue<T> {
    */
   constructor(options?: PriorityQueueOptions<T>) {
     const compare = (options as PriorityQueueOptions<T> | undefined)?.compare;
-    if (compare !== undefined && typeof compare !== 'function') {
-      throw new TypeError(`The "compare" option must be a function, got ${typeof compare}`);
-    }
+    if (compare !== undefined) checkFunction(compare, 'The "compare" option');
     super(options);
   }
 

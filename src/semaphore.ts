@@ -1,13 +1,5 @@
-import type { PrimitiveOptions } from './core/options.js';
+import { checkInteger, type PrimitiveOptions } from './core/options.js';
 import { PermitPool } from './core/permits.js';
-
-function checkValue(value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`The "value" argument must be a number, got ${typeof value}`);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new RangeError(`The "value" argument must be an integer >= 0, got ${value}`);
-  }
-  return value;
-}
 
 /**
  * A counting semaphore, like `asyncio.Semaphore`: `value` permits, waiters served in FIFO order.
@@ -36,7 +28,7 @@ export class Semaphore extends PermitPool {
    *   `>= 0` or `Infinity`.
    */
   constructor(value = 1, options?: PrimitiveOptions) {
-    super(checkValue(value), options);
+    super(checkInteger(value, 'The "value" argument', 0), options);
   }
 
   /**

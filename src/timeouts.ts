@@ -7,11 +7,11 @@
  */
 
 import { invalidStateError } from './core/errors.js';
-import { invalidOptions, isAbortSignal, SIGNAL_KEYS } from './core/options.js';
+import { badValue, checkFunction, invalidOptions, isAbortSignal, SIGNAL_KEYS } from './core/options.js';
 import { disposeSymbol } from './core/releaser.js';
 import { now } from './core/timers.js';
 import { rejectWaiter, type Waiter } from './core/waiter.js';
-import { WaiterQueue, type WaitOwner } from './core/waiters.js';
+import { WaiterQueue, type WaitOwner, watch } from './core/waiters.js';
 
 /**
  * The owner of the helpers' registrations. Not a Primitive: it has no waiters of its own to
@@ -24,9 +24,8 @@ class Registrations implements WaitOwner {
 }
 
 function checkMs(ms: unknown, what: string): number {
-  if (typeof ms !== 'number')
-    throw new TypeError(`The "${what}" argument must be a number of milliseconds, got ${typeof ms}`);
-  if (!(ms >= 0)) throw new RangeError(`The "${what}" argument must be >= 0 or Infinity, got ${ms}`);
+  if (typeof ms !== 'number') throw badValue(`The "${what}" argument`, 'a number of milliseconds', ms);
+  if (!(ms >= 0)) throw badValue(`The "${what}" argument`, '>= 0 or Infinity', ms, true);
   return ms;
 }
 
@@ -37,6 +36,8 @@ function checkSignalOption(options: unknown): AbortSignal | undefined {
   if (error !== undefined) throw error;
   return (options as { signal?: AbortSignal }).signal;
 }
+
+function ignore(): void {}
 
 function deadlineError(what: string, ms: number): DOMException {
   return new DOMException(`${what} timed out after ${ms} ms`, 'TimeoutError');
@@ -86,10 +87,9 @@ export function sleep(ms: number, options?: { signal?: AbortSignal | undefined }
   }
   if (signal?.aborted) return Promise.reject(signal.reason);
   // Nothing could ever end it: register nothing that would stay behind.
-  if (ms === Number.POSITIVE_INFINITY && signal === undefined) return new Promise<void>(() => {});
+  if (ms === Infinity && signal === undefined) return new Promise<void>(() => {});
   return new Promise<void>((resolve) => {
-    const node = new Sleeps(sleepOwner, 'sleep').watch(signal, ms, undefined);
-    (node as { resolve: unknown }).resolve = resolve;
+    watch(new Sleeps(sleepOwner, 'sleep'), signal, ms, undefined, resolve);
   });
 }
 
@@ -129,8 +129,13 @@ function runWithTimeout<T>(
   const timeoutCalls = new TimeoutCalls(timeoutOwner, 'timeout');
   let node: Waiter<unknown> | undefined;
   const promise = new Promise<T>((resolve) => {
-    node = timeoutCalls.watch(signal, ms, { controller, ms } satisfies TimeoutCall);
-    (node as { resolve: unknown }).resolve = resolve;
+    node = watch(
+      timeoutCalls,
+      signal,
+      ms,
+      { controller, ms } satisfies TimeoutCall,
+      resolve as (value: unknown) => void,
+    );
   });
   const registration = node as Waiter<unknown>;
   let result: T | PromiseLike<T>;
@@ -196,7 +201,7 @@ export function timeout<T>(
   let signal: AbortSignal | undefined;
   try {
     checkMs(ms, 'ms');
-    if (typeof fn !== 'function') throw new TypeError(`The "fn" argument must be a function, got ${typeof fn}`);
+    checkFunction(fn, 'The "fn" argument');
     signal = checkSignalOption(options);
   } catch (error) {
     return Promise.reject(error);
@@ -226,11 +231,11 @@ export function timeoutAt<T>(
   options?: { signal?: AbortSignal | undefined },
 ): Promise<T> {
   if (typeof deadline !== 'number') {
-    return Promise.reject(new TypeError(`The "deadline" argument must be a number, got ${typeof deadline}`));
+    return Promise.reject(badValue('The "deadline" argument', 'a number', deadline));
   }
   if (Number.isNaN(deadline)) return Promise.reject(new RangeError('The "deadline" argument must not be NaN'));
   // Whole milliseconds, rounded up (never early), so that calls share timers more often.
-  const ms = deadline === Number.POSITIVE_INFINITY ? deadline : Math.max(0, Math.ceil(deadline - now()));
+  const ms = deadline === Infinity ? deadline : Math.max(0, Math.ceil(deadline - now()));
   return timeout(ms, fn, options);
 }
 
@@ -292,7 +297,7 @@ export class Deadline implements Disposable {
     checkMs(ms, 'ms');
     const outer = checkSignalOption(options);
     this.#outer = outer;
-    this.#when = Number.POSITIVE_INFINITY;
+    this.#when = Infinity;
     if (outer?.aborted) {
       this.#controller.abort(outer.reason);
       return;
@@ -375,10 +380,10 @@ export class Deadline implements Disposable {
 
   #arm(ms: number): void {
     this.#ms = ms;
-    this.#when = ms === Number.POSITIVE_INFINITY ? ms : now() + ms;
+    this.#when = ms === Infinity ? ms : now() + ms;
     // With no deadline and no outer signal there is nothing to register.
-    if (ms === Number.POSITIVE_INFINITY && this.#outer === undefined) return;
-    this.#node = new DeadlineTimers(deadlineOwner, 'deadline').watch(this.#outer, ms, this);
+    if (ms === Infinity && this.#outer === undefined) return;
+    this.#node = watch(new DeadlineTimers(deadlineOwner, 'deadline'), this.#outer, ms, this, ignore);
   }
 
   #disarm(): void {
@@ -461,7 +466,8 @@ export function linkSignals(...signals: (AbortSignal | undefined)[]): AbortSigna
     }
   }
   for (const signal of signals) {
-    if (signal !== undefined) link.nodes.push(new LinkListeners(linkOwner, 'link').watch(signal, undefined, link));
+    if (signal !== undefined)
+      link.nodes.push(watch(new LinkListeners(linkOwner, 'link'), signal, undefined, link, ignore));
   }
   return linked;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { WaitOwner } from './waiters.js';
+import type { WaitOwner } from './waiter.js';
 
 /** A fresh TimeoutError naming the primitive, the method and the milliseconds. */
 export function timeoutError(owner: WaitOwner, verb: string, ms: number): DOMException {

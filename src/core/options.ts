@@ -57,11 +57,16 @@ export function isAbortSignal(value: unknown): value is AbortSignal {
   );
 }
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+/**
+ * The error for a bad argument or option: a TypeError naming `what` and the type it got, or,
+ * with `range` (the type is right, the value is not), a RangeError with the value.
+ *
+ * @param what `The "timeout" option`, `The "n" argument`, ...
+ * @param must What it must be: `a number`, `>= 0 or Infinity`, ...
+ */
+export function badValue(what: string, must: string, value: unknown, range?: boolean): TypeError {
+  const got = range ? String(value) : value === null ? 'null' : typeof value;
+  return new (range ? RangeError : TypeError)(`${what} must be ${must}, got ${got}`);
 }
 
 /** The options a waiting method knows. */
@@ -78,12 +83,10 @@ export const PRIMITIVE_KEYS: readonly string[] = ['name', 'maxWaiters'];
  */
 export function invalidKeys(options: unknown, known: readonly string[]): TypeError | undefined {
   if (typeof options !== 'object' || options === null) {
-    return new TypeError(`The "options" argument must be an object or undefined, got ${describe(options)}`);
+    return badValue('The "options" argument', 'an object or undefined', options);
   }
   for (const key in options) {
-    if (!known.includes(key)) {
-      return new TypeError(`Unknown option "${key}": expected ${known.map((k) => `"${k}"`).join(', ')}`);
-    }
+    if (!known.includes(key)) return new TypeError(`Unknown option "${key}" (known: ${known.join(', ')})`);
   }
   return undefined;
 }
@@ -93,20 +96,16 @@ export function invalidKeys(options: unknown, known: readonly string[]): TypeErr
  * its keys, types and ranges, without looking at whether its signal is aborted. Returns the
  * error to reject with, or `undefined`.
  */
-export function invalidOptions(options: unknown, known = WAIT_KEYS): TypeError | RangeError | undefined {
+export function invalidOptions(options: unknown, known = WAIT_KEYS): TypeError | undefined {
   const error = invalidKeys(options, known);
   if (error !== undefined) return error;
   // An unknown `timeout` was reported above, so it is undefined here unless `known` has it.
   const { signal, timeout } = options as WaitOptions;
   if (timeout !== undefined) {
-    if (typeof timeout !== 'number') {
-      return new TypeError(`The "timeout" option must be a number of milliseconds, got ${describe(timeout)}`);
-    }
-    if (!(timeout >= 0)) return new RangeError(`The "timeout" option must be >= 0 or Infinity, got ${timeout}`);
+    if (typeof timeout !== 'number') return badValue('The "timeout" option', 'a number of milliseconds', timeout);
+    if (!(timeout >= 0)) return badValue('The "timeout" option', '>= 0 or Infinity', timeout, true);
   }
-  if (signal !== undefined && !isAbortSignal(signal)) {
-    return new TypeError(`The "signal" option must be an AbortSignal, got ${describe(signal)}`);
-  }
+  if (signal !== undefined && !isAbortSignal(signal)) return badValue('The "signal" option', 'an AbortSignal', signal);
   return undefined;
 }
 
@@ -124,32 +123,21 @@ export function rejectInvalid(options: unknown): Promise<never> | undefined {
 
 /** Checks a limit such as `maxWaiters`: an integer >= 0 or Infinity. Throws otherwise. */
 export function checkLimit(value: unknown, what: string): number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`${what} must be a number, got ${describe(value)}`);
-  }
-  if (!(value >= 0) || (!Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)) {
-    throw new RangeError(`${what} must be an integer >= 0 or Infinity, got ${value}`);
+  if (typeof value !== 'number') throw badValue(what, 'a number', value);
+  if (!(value >= 0) || (!Number.isInteger(value) && value !== Infinity)) {
+    throw badValue(what, 'an integer >= 0 or Infinity', value, true);
   }
   return value;
 }
 
-/**
- * Checks a primitive's constructor options, whose keys must be in `known`; returns `name` and
- * `maxWaiters`.
- */
-export function checkPrimitiveOptions(
-  options: unknown,
-  known: readonly string[],
-): { name: string | undefined; maxWaiters: number | undefined } {
-  if (options === undefined) return { name: undefined, maxWaiters: undefined };
-  const error = invalidKeys(options, known);
-  if (error !== undefined) throw error;
-  const { name, maxWaiters } = options as PrimitiveOptions;
-  if (name !== undefined && typeof name !== 'string') {
-    throw new TypeError(`The "name" option must be a string, got ${describe(name)}`);
-  }
-  return {
-    name,
-    maxWaiters: maxWaiters === undefined ? undefined : checkLimit(maxWaiters, 'The "maxWaiters" option'),
-  };
+/** Checks an integer argument or option `>= min`; throws a TypeError or RangeError naming `what`. */
+export function checkInteger(value: unknown, what: string, min: number): number {
+  if (typeof value !== 'number') throw badValue(what, 'a number', value);
+  if (!Number.isInteger(value) || value < min) throw badValue(what, `an integer >= ${min}`, value, true);
+  return value;
+}
+
+/** Checks that a callback argument or option is a function; throws a TypeError naming `what`. */
+export function checkFunction(value: unknown, what: string): void {
+  if (typeof value !== 'function') throw badValue(what, 'a function', value);
 }

@@ -10,10 +10,10 @@
  * @module
  */
 
-import { type PrimitiveOptions, rejectInvalid, type WaitOptions } from './options.js';
+import { checkFunction, type PrimitiveOptions, rejectInvalid, type WaitOptions } from './options.js';
 import { Primitive } from './primitive.js';
 import { makeReleaser, type Releaser } from './releaser.js';
-import { WaiterQueue } from './waiters.js';
+import { resolveHead, WaiterQueue } from './waiters.js';
 
 /** Base class of the permit primitives. Not exported from the package. */
 export abstract class PermitPool extends Primitive {
@@ -103,7 +103,7 @@ export abstract class PermitPool extends Primitive {
     // Checked also when a waiter takes the permit: handing it over raises the count as much as
     // freeing it would (a BoundedSemaphore(0) has no permit to give).
     this.checkRelease(this.#value);
-    if (this.#waiters.head !== null) this.#waiters.resolveHead(makeReleaser(this));
+    if (this.#waiters.head !== null) resolveHead(this.#waiters, makeReleaser(this));
     else this.#value++;
   }
 
@@ -141,7 +141,7 @@ export abstract class PermitPool extends Primitive {
    * ```
    */
   async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    if (typeof fn !== 'function') throw new TypeError(`The "fn" argument must be a function, got ${typeof fn}`);
+    checkFunction(fn, 'The "fn" argument');
     const release = await this.acquire(options);
     try {
       return await fn();

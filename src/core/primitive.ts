@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkLimit, checkPrimitiveOptions, PRIMITIVE_KEYS } from './options.js';
+import { badValue, checkLimit, invalidKeys, PRIMITIVE_KEYS, type PrimitiveOptions } from './options.js';
 import { type AnyClass, state } from './state.js';
 
 /**
@@ -82,17 +82,22 @@ export abstract class Primitive {
    * new Event({ name: 'ready' }).name; // 'ready'
    * ```
    */
-  readonly name: string | undefined;
-  readonly #maxWaiters: number | undefined;
+  readonly name: string | undefined = undefined;
+  readonly #maxWaiters: number | undefined = undefined;
   #warned = false;
 
   /** The constructor options this class knows; others are a TypeError. @internal */
   static optionKeys: readonly string[] = PRIMITIVE_KEYS;
 
   constructor(options: unknown) {
-    const { name, maxWaiters } = checkPrimitiveOptions(options, (new.target as typeof Primitive).optionKeys);
-    this.name = name;
-    this.#maxWaiters = maxWaiters;
+    if (options !== undefined) {
+      const error = invalidKeys(options, (new.target as typeof Primitive).optionKeys);
+      if (error !== undefined) throw error;
+      const { name, maxWaiters } = options as PrimitiveOptions;
+      if (name !== undefined && typeof name !== 'string') throw badValue('The "name" option', 'a string', name);
+      this.name = name;
+      if (maxWaiters !== undefined) this.#maxWaiters = checkLimit(maxWaiters, 'The "maxWaiters" option');
+    }
     // Without trackWaiters() this is one comparison. The tracker is process-wide (`state.ts`).
     const track = state.track as Tracker | undefined;
     if (track !== undefined) track(this, creator ?? new.target);
@@ -129,14 +134,13 @@ export abstract class Primitive {
   checkWaiters(): void {
     if (this.#warned) return;
     const max = this.#maxWaiters ?? state.maxWaiters;
-    if (max === 0 || max === Number.POSITIVE_INFINITY) return;
+    if (max === 0 || max === Infinity) return;
     const count = this.waiterCount;
     if (count <= max) return;
     this.#warned = true;
     emitLeakWarning(
-      `${this.label} has ${count} pending waiters, more than its maxWaiters (${max}). ` +
-        'Waits that are never satisfied, aborted or timed out are a likely leak. ' +
-        'If this many waiters are expected, raise the limit with the "maxWaiters" option or setDefaultMaxWaiters(n) (0 or Infinity disables the warning).',
+      `${this.label} has ${count} pending waiters, more than its maxWaiters (${max}): a likely leak of waits ` +
+        'never satisfied, aborted or timed out. Expected? Raise the "maxWaiters" option or setDefaultMaxWaiters(n); 0 or Infinity disables this warning.',
     );
   }
 

@@ -4,56 +4,52 @@
  * Node's `EventTarget` scans its listener list on every add and remove and warns past ten
  * listeners, so a listener per wait makes many waits on one long-lived signal O(n²) and noisy.
  * Here a signal gets one {@link SignalEntry}: an `EventListener` object with an intrusive list
- * of the waits on it (one small {@link SignalLink} each). Joining or leaving it is O(1) with no
- * hashing; an abort cancels them all in O(n).
- * When the set empties, the listener is removed by the next macrotask (`idle.ts`) unless a new
- * wait on the same signal arrives first.
+ * (`list.ts`) of the waits on it, one small {@link SignalLink} each. Joining or leaving it is
+ * O(1) with no hashing; an abort cancels them all in O(n). When the list empties, the listener
+ * is removed by the next macrotask (`idle.ts`) unless a new wait on the same signal arrives
+ * first. Entries are process-wide (`state.ts`): waits of every copy of waitsafe on one signal
+ * share its entry.
  *
  * @module
  */
 
-import { type Releasable, releaseSoon } from './idle.js';
-import { state } from './state.js';
+import { releaseSoon } from './idle.js';
+import { append, type Linked, type List, unlink } from './list.js';
+import { type Releasable, state } from './state.js';
 import { type AnyWaiter, cancelWaiter } from './waiter.js';
 
-// Process-wide (`state.ts`): waits from every copy of waitsafe on one signal share its entry.
-const entries = state.signals as WeakMap<AbortSignal, SignalEntry>;
-
-/** A wait's membership in its signal's list. */
-export class SignalLink {
-  prev: SignalLink | null = null;
-  next: SignalLink | null = null;
-
-  constructor(
-    readonly entry: SignalEntry,
-    readonly waiter: AnyWaiter,
-  ) {}
+/** A wait's membership in its signal's list. Written only here. */
+interface SignalLink extends Linked<SignalLink> {
+  readonly entry: SignalEntry;
+  readonly waiter: AnyWaiter;
 }
 
-/** The one listener waitsafe keeps on a signal, with the waits it serves. */
-export class SignalEntry implements Releasable {
+const entries = state.signals as WeakMap<AbortSignal, SignalEntry>;
+
+/** The one listener waitsafe keeps on a signal, with the waits it serves. Written only here. */
+class SignalEntry implements List<SignalLink>, Releasable {
   head: SignalLink | null = null;
   tail: SignalLink | null = null;
   idle = false;
   /** True while the listener is on the signal. */
   registered = true;
+  declare readonly signal: AbortSignal;
 
-  constructor(readonly signal: AbortSignal) {}
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+  }
 
   /** The abort listener: cancels every wait on the signal with its reason. */
   handleEvent(): void {
-    this.unregister();
+    this.release(true);
     const reason = this.signal.reason;
     // Cancelling a waiter unlinks its link, so the head advances.
     for (let link = this.head; link !== null; link = this.head) cancelWaiter(link.waiter, reason);
   }
 
-  release(): void {
-    if (this.head === null) this.unregister();
-  }
-
-  private unregister(): void {
-    if (!this.registered) return;
+  /** Removes the listener if no wait uses it (or, `force`, at once: the signal aborted). */
+  release(force?: boolean): void {
+    if (!this.registered || (this.head !== null && !force)) return;
     this.registered = false;
     this.signal.removeEventListener('abort', this);
     if (entries.get(this.signal) === this) entries.delete(this.signal);
@@ -68,14 +64,8 @@ export function watchSignal(node: AnyWaiter, signal: AbortSignal): void {
     entries.set(signal, entry);
     signal.addEventListener('abort', entry);
   }
-  const link = new SignalLink(entry, node);
-  const tail = entry.tail;
-  if (tail === null) entry.head = link;
-  else {
-    tail.next = link;
-    link.prev = tail;
-  }
-  entry.tail = link;
+  const link: SignalLink = { prev: null, next: null, entry, waiter: node };
+  append(entry, link);
   node.sig = link;
 }
 
@@ -83,10 +73,7 @@ export function watchSignal(node: AnyWaiter, signal: AbortSignal): void {
 export function unwatchSignal(node: AnyWaiter): void {
   const link = node.sig as SignalLink;
   node.sig = null;
-  const { entry, prev, next } = link;
-  if (prev === null) entry.head = next;
-  else prev.next = next;
-  if (next === null) entry.tail = prev;
-  else next.prev = prev;
+  const entry = link.entry;
+  unlink(entry, link);
   if (entry.head === null && entry.registered) releaseSoon(entry);
 }

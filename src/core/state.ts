@@ -36,16 +36,16 @@ export interface State {
   /** `idle.ts`: timers and listeners waiting for the next sweep. */
   readonly idle: Releasable[];
   /** `idle.ts`: the scheduling function of the pending sweep, if any. */
-  sweepWith: unknown;
+  sweepWith?: unknown;
   /** `primitive.ts`: the default `maxWaiters`. */
   maxWaiters: number;
   /**
    * `waitsafe/inspect`: called with every new primitive while tracking, and the constructor
    * whose caller created it.
    */
-  track: ((primitive: never, maker: AnyClass) => void) | undefined;
+  track?: ((primitive: never, maker: AnyClass) => void) | undefined;
   /** `waitsafe/inspect`: its registry, made by the first inspector that loads. */
-  inspector: unknown;
+  inspector?: unknown;
 }
 
 const key = Symbol.for('waitsafe.state.1');
@@ -56,9 +56,6 @@ global[key] ??= {
   signals: new WeakMap(),
   worlds: new WeakMap(),
   idle: [],
-  sweepWith: undefined,
   maxWaiters: 1000,
-  track: undefined,
-  inspector: undefined,
-};
+} as State;
 export const state: State = global[key];

@@ -3,12 +3,13 @@
  *
  * A `setTimeout` + `clearTimeout` pair costs about eight times a promise round trip, and a
  * Node `Timeout` object about 200 bytes, so waits do not get one each. Waits with the same
- * `timeout` go into one {@link TimerBucket}: an intrusive list of {@link TimerLink}s in insertion
- * order, which for one duration is deadline order on a monotonic clock. The bucket arms one
- * timer for its head; when it fires it expires every waiter that is due and re-arms for the new
- * head. A wait that ends in time just leaves the list (O(1)); when the list is empty the timer
- * is cleared by the next macrotask
- * (`idle.ts`), or reused if another wait with that duration arrives first.
+ * `timeout` go into one {@link TimerBucket}: an intrusive list (`list.ts`) of {@link TimerLink}s
+ * in insertion order, which for one duration is deadline order on a monotonic clock. The bucket
+ * arms one timer for its head; when it fires it expires every waiter that is due and re-arms for
+ * the new head. A wait that ends in time just leaves the list (O(1)); when the list is empty the
+ * timer is cleared by the next macrotask (`idle.ts`), or reused if another wait with that
+ * duration arrives first. Buckets are process-wide (`state.ts`): waits of every copy of waitsafe
+ * share them.
  *
  * ## Fake timers
  *
@@ -22,11 +23,15 @@
  * `performance` is left real. With other fakes over a frozen clock, waits of one duration that
  * start at different fake times share the first one's deadline.
  *
+ * The stored `setTimeout` and `clearTimeout` are always called unbound: browsers throw "Illegal
+ * invocation" when their `this` is not the global object.
+ *
  * @module
  */
 
-import { type Releasable, releaseSoon } from './idle.js';
-import { state } from './state.js';
+import { releaseSoon } from './idle.js';
+import { append, type Linked, type List, unlink } from './list.js';
+import { type Releasable, state } from './state.js';
 import { type AnyWaiter, expireWaiter } from './waiter.js';
 
 /** Largest delay `setTimeout` takes without overflowing to 1 ms. */
@@ -41,24 +46,26 @@ type ClearTimeout = (handle: unknown) => void;
  * The timers of one `setTimeout` function: the real one, or a test runner's fake. Waits made
  * under different functions never share a bucket.
  */
-class TimerWorld {
-  readonly buckets = new Map<number, TimerBucket>();
-  readonly clearTimer: ClearTimeout;
+interface TimerWorld {
+  readonly set: SetTimeout;
+  readonly clear: ClearTimeout;
   /**
-   * The clock deadlines are measured on. Fakes built on `@sinonjs/fake-timers` (vitest, jest,
-   * sinon) expose their clock as `setTimeout.clock`; its `now` is fake time even when
-   * `performance` is not faked, so deadlines stay exact. Otherwise `performance.now()`.
+   * The clock deadlines are measured on: the fake clock of a sinon-style fake `setTimeout`
+   * (`setTimeout.clock.now` is fake time even when `performance` is not faked), else
+   * `performance.now()`.
    */
   readonly now: () => number;
-
-  constructor(readonly setTimer: SetTimeout) {
-    this.clearTimer = (globalThis as unknown as { clearTimeout: ClearTimeout }).clearTimeout;
-    const fake = setTimer.clock;
-    this.now = typeof fake?.now === 'number' ? () => fake.now as number : now;
-  }
+  readonly buckets: Map<number, TimerBucket>;
 }
 
-// Process-wide (`state.ts`): waits from every copy of waitsafe share the buckets of a world.
+/** A wait's membership in its timer bucket, with its deadline. Written only here. */
+interface TimerLink extends Linked<TimerLink> {
+  readonly bucket: TimerBucket;
+  readonly waiter: AnyWaiter;
+  /** Whole milliseconds on the world's clock (a small integer in the common case). */
+  readonly deadline: number;
+}
+
 const worlds = state.worlds as WeakMap<object, TimerWorld>;
 /** This copy's cache of the world of the current `setTimeout`. */
 let world: TimerWorld | undefined;
@@ -68,33 +75,38 @@ export function now(): number {
   return globalThis.performance.now();
 }
 
+/** The world of the current `setTimeout` (fake timers may have been installed or removed). */
+function currentWorld(): TimerWorld {
+  const set = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
+  let w = world;
+  if (w === undefined || w.set !== set) {
+    w = worlds.get(set);
+    if (w === undefined) {
+      const fake = set.clock;
+      w = {
+        set,
+        clear: (globalThis as unknown as { clearTimeout: ClearTimeout }).clearTimeout,
+        now: typeof fake?.now === 'number' ? () => fake.now as number : now,
+        buckets: new Map(),
+      };
+      worlds.set(set, w);
+    }
+    world = w;
+  }
+  return w;
+}
+
 /**
  * Now, on the clock that timeouts are measured on: the fake clock of a sinon-style fake
  * `setTimeout` while one is installed, else `performance.now()`. For deadlines that span several
  * waits (`Condition.waitFor`).
  */
 export function timerNow(): number {
-  const setTimer = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
-  let w = world;
-  if (w === undefined || w.setTimer !== setTimer) w = useWorld(setTimer);
-  return w.now();
+  return currentWorld().now();
 }
 
-/** A wait's membership in its timer bucket, with its deadline. */
-export class TimerLink {
-  prev: TimerLink | null = null;
-  next: TimerLink | null = null;
-
-  constructor(
-    readonly bucket: TimerBucket,
-    readonly waiter: AnyWaiter,
-    /** Whole milliseconds on the world's clock (a small integer in the common case). */
-    readonly deadline: number,
-  ) {}
-}
-
-/** The waits that share one timeout duration, and the one timer they share. */
-export class TimerBucket implements Releasable {
+/** The waits that share one timeout duration, and the one timer they share. Written only here. */
+class TimerBucket implements List<TimerLink>, Releasable {
   /** Pending waits in deadline order. */
   head: TimerLink | null = null;
   tail: TimerLink | null = null;
@@ -103,11 +115,13 @@ export class TimerBucket implements Releasable {
   /** The deadline the pending timer was armed for: waits due by then expire when it fires. */
   armedUntil = 0;
   idle = false;
+  declare readonly ms: number;
+  declare readonly world: TimerWorld;
 
-  constructor(
-    readonly ms: number,
-    readonly world: TimerWorld,
-  ) {}
+  constructor(ms: number, world: TimerWorld) {
+    this.ms = ms;
+    this.world = world;
+  }
 
   /** Arms the timer for the head wait (there is one). */
   arm(time: number): void {
@@ -115,17 +129,16 @@ export class TimerBucket implements Releasable {
     const delay = Math.min(Math.max(deadline - time, 0), MAX_DELAY);
     // Remember the head's own deadline, not `time + delay`, which may round below it.
     this.armedUntil = delay === MAX_DELAY ? time + delay : deadline;
-    // Called unbound: browsers throw "Illegal invocation" when setTimeout's `this` is not the
-    // global object, and calling it as `world.setTimer(...)` would make `this` the world.
-    const setTimer = this.world.setTimer;
-    this.handle = setTimer(fire, delay, this);
+    const set = this.world.set;
+    this.handle = set(fire, delay, this);
   }
 
+  /** Clears the timer and forgets the bucket if no wait uses it. */
   release(): void {
     if (this.head !== null) return;
     if (this.handle !== undefined) {
-      const clearTimer = this.world.clearTimer;
-      clearTimer(this.handle);
+      const clear = this.world.clear;
+      clear(this.handle);
       this.handle = undefined;
     }
     this.forget();
@@ -154,9 +167,7 @@ function fire(bucket: TimerBucket): void {
 
 /** Expires `node` after `ms` milliseconds (finite, > 0) unless it is settled first. */
 export function watchTimeout(node: AnyWaiter, ms: number): void {
-  const setTimer = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
-  let w = world;
-  if (w === undefined || w.setTimer !== setTimer) w = useWorld(setTimer);
+  const w = currentWorld();
   let bucket = w.buckets.get(ms);
   if (bucket === undefined) {
     bucket = new TimerBucket(ms, w);
@@ -164,37 +175,17 @@ export function watchTimeout(node: AnyWaiter, ms: number): void {
   }
   const time = w.now();
   // Whole milliseconds keep the deadline a small integer; rounding up never expires early.
-  const link = new TimerLink(bucket, node, Math.ceil(time + ms));
-  const tail = bucket.tail;
-  if (tail === null) bucket.head = link;
-  else {
-    tail.next = link;
-    link.prev = tail;
-  }
-  bucket.tail = link;
+  const link: TimerLink = { prev: null, next: null, bucket, waiter: node, deadline: Math.ceil(time + ms) };
+  append(bucket, link);
   node.timer = link;
   if (bucket.handle === undefined) bucket.arm(time);
-}
-
-/** Switches to the timers of another `setTimeout` (fake timers installed or removed). */
-function useWorld(setTimer: SetTimeout): TimerWorld {
-  let w = worlds.get(setTimer);
-  if (w === undefined) {
-    w = new TimerWorld(setTimer);
-    worlds.set(setTimer, w);
-  }
-  world = w;
-  return w;
 }
 
 /** Drops `node` from its timer bucket (it is in one). */
 export function unwatchTimeout(node: AnyWaiter): void {
   const link = node.timer as TimerLink;
   node.timer = null;
-  const { bucket, prev, next } = link;
-  if (prev === null) bucket.head = next;
-  else prev.next = next;
-  if (next === null) bucket.tail = prev;
-  else next.prev = prev;
+  const bucket = link.bucket;
+  unlink(bucket, link);
   if (bucket.head === null && bucket.handle !== undefined) releaseSoon(bucket);
 }

@@ -1,13 +1,36 @@
 /**
- * A waiter node and the ways it ends without a grant. The queue that links nodes is in
- * `waiters.ts`, whose header explains the engine.
+ * A waiter node, the contracts around it, and the ways it ends without a grant. The queue that
+ * links nodes is in `waiters.ts`, whose header explains the engine.
+ *
+ * Dependencies go one way: `list.ts` <- this file <- `signals.ts`, `timers.ts` <- `waiters.ts`
+ * <- the primitives. The signal and timer registries end a wait through {@link WaiterHost},
+ * which the queue implements; they never import the queue.
  *
  * @module
  */
 
-import type { SignalLink } from './signals.js';
-import type { TimerLink } from './timers.js';
-import type { WaiterQueue } from './waiters.js';
+import type { Linked } from './list.js';
+
+/** What a waiter's queue needs from its primitive: a label for messages, and the leak check. */
+export interface WaitOwner {
+  /** `Kind "name"`, as used in messages. */
+  readonly label: string;
+  /** Called after every registration (the leak warning). */
+  checkWaiters(): void;
+}
+
+/**
+ * What holds a pending waiter: its queue (`WaiterQueue` in `waiters.ts`). The registries call
+ * these to end a wait.
+ */
+export interface WaiterHost<T> {
+  /** Unlinks the node and drops its registrations; `false` if it was already settled. */
+  detach(node: Waiter<T>): boolean;
+  /** Settles a node detached by an abort (or shutdown, broken barrier) with `reason`. */
+  onCancel(node: Waiter<T>, reason: unknown): void;
+  /** Settles a node detached because its timeout of `ms` elapsed. */
+  onExpire(node: Waiter<T>, ms: number): void;
+}
 
 /** A waiter of any result type, as held by the signal and timer registries. */
 export type AnyWaiter = Waiter<never>;
@@ -17,19 +40,20 @@ export type AnyWaiter = Waiter<never>;
  * instance: V8 allocates a literal inline, and its hidden class lives in the literal site's
  * boilerplate, so a full GC that finds no waiter alive does not free it (and deoptimize the
  * engine's code, as it does for a class whose instances all died).
+ *
+ * Who writes what: `prev`/`next` only `list.ts`, on behalf of the queue; `queue` is set at
+ * creation and cleared by `detach` (it is `null` exactly once the node is settled); `sig` only
+ * `signals.ts`, `timer` only `timers.ts`; `resolve` and `data` are set at creation.
  */
-export interface Waiter<T> {
-  /** Neighbours in the queue, or `null` at the ends / once detached. */
-  prev: Waiter<T> | null;
-  next: Waiter<T> | null;
+export interface Waiter<T> extends Linked<Waiter<T>> {
   /** The queue that holds this node; `null` once settled. */
-  queue: WaiterQueue<T> | null;
+  queue: WaiterHost<T> | null;
   /** Resolves the caller's promise. Rejection resolves it with a {@link Rejection}. */
   readonly resolve: (value: T | PromiseLike<T>) => void;
-  /** The membership in its signal's list, while linked. */
-  sig: SignalLink | null;
-  /** The membership in its timeout's list, while linked. */
-  timer: TimerLink | null;
+  /** Its membership in its signal's list (a `SignalLink`, `signals.ts`), while linked. */
+  sig: object | null;
+  /** Its membership in its timeout's list (a `TimerLink`, `timers.ts`), while linked. */
+  timer: object | null;
   /** What the primitive attached to the wait (an item to put, a permit count, ...). */
   data: unknown;
 }
@@ -40,7 +64,10 @@ export interface Waiter<T> {
  * and which Node then tracks as a possible unhandled rejection).
  */
 class Rejection {
-  constructor(readonly reason: unknown) {}
+  declare readonly reason: unknown;
+  constructor(reason: unknown) {
+    this.reason = reason;
+  }
   // biome-ignore lint/suspicious/noThenProperty: an intentional thenable, see above.
   then(_onFulfilled: unknown, onRejected: (reason: unknown) => void): void {
     onRejected(this.reason);
@@ -53,20 +80,16 @@ export function rejectWaiter<T>(node: Waiter<T>, reason: unknown): void {
 }
 
 /**
- * Ends the wait without a grant (abort, timeout, shutdown, broken). Does nothing if the waiter
- * was already settled.
+ * Ends the wait without a grant (abort, shutdown, broken). Does nothing if the waiter was
+ * already settled.
  */
 export function cancelWaiter<T>(node: Waiter<T>, reason: unknown): void {
   const queue = node.queue;
-  if (queue === null) return;
-  queue.detach(node);
-  queue.onCancel(node, reason);
+  if (queue?.detach(node)) queue.onCancel(node, reason);
 }
 
-/** Ends the wait with the TimeoutError of its timer. */
+/** Ends the wait because its timeout of `ms` elapsed. */
 export function expireWaiter<T>(node: Waiter<T>, ms: number): void {
   const queue = node.queue;
-  if (queue === null) return;
-  queue.detach(node);
-  queue.onExpire(node, ms);
+  if (queue?.detach(node)) queue.onExpire(node, ms);
 }

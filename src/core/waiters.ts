@@ -4,15 +4,16 @@
  *
  * ## How it works
  *
- * A queue is an intrusive doubly linked list of waiter nodes, so adding at the tail, taking the
- * head and unlinking any node are O(1) at any length. A waiter is settled exactly once, by
- * whichever of these comes first:
+ * A queue is an intrusive doubly linked list of waiter nodes (`list.ts`), so adding at the
+ * tail, taking the head and unlinking any node are O(1) at any length. A waiter is settled
+ * exactly once, by whichever of these comes first:
  *
- * - a grant: the primitive takes the head ({@link WaiterQueue.resolveHead}) or everyone
+ * - a grant: the primitive takes the head ({@link resolveHead}) or everyone
  *   ({@link WaiterQueue.resolveAll}) and resolves it with what it was given, in the same
  *   synchronous step (hand-off at selection: there is no "woken but not yet running" window);
- * - an abort of its signal, or its timeout, which call `cancelWaiter` (`waiter.ts`);
- * - a primitive-specific end (queue shutdown, broken barrier), which also calls `cancel`.
+ * - an abort of its signal, or its timeout, which call `cancelWaiter` / `expireWaiter`
+ *   (`waiter.ts`);
+ * - a primitive-specific end (queue shutdown, broken barrier): {@link cancelAll}.
  *
  * Every path goes through one idempotent step, {@link WaiterQueue.detach}: it unlinks the node,
  * drops it from its signal's and its timer's lists, and marks it settled (`queue === null`), so
@@ -42,55 +43,49 @@
  */
 
 import { timeoutError } from './errors.js';
+import { append, type List, unlink } from './list.js';
 import type { WaitOptions } from './options.js';
 import { unwatchSignal, watchSignal } from './signals.js';
 import { unwatchTimeout, watchTimeout } from './timers.js';
-import { type AnyWaiter, cancelWaiter, rejectWaiter, type Waiter } from './waiter.js';
+import { type AnyWaiter, cancelWaiter, rejectWaiter, type Waiter, type WaiterHost, type WaitOwner } from './waiter.js';
 
-export type { AnyWaiter, Waiter } from './waiter.js';
-
-function ignore(): void {}
-
-/** What a queue needs from its owner: a label for messages, and the leak check. */
-export interface WaitOwner {
-  /** `Kind "name"`, as used in messages. */
-  readonly label: string;
-  /** Called after every registration (the leak warning). */
-  checkWaiters(): void;
-}
+export type { AnyWaiter, Waiter, WaitOwner } from './waiter.js';
 
 /**
  * A FIFO queue of waiters owned by one primitive. Primitives never keep waiters anywhere else.
+ *
+ * Who writes what: `head`/`tail` only `list.ts` (through `append` and `unlink` here); `size`
+ * only this file. A primitive reads `head` and `size`, and ends waits only through the methods
+ * and functions here, so a node is always unlinked together with its registrations.
+ *
+ * Extension points: a subclass may override {@link onCancel} (a Condition re-acquires its lock
+ * before rejecting; the deadline helpers abort a signal) and {@link onExpire} (for `sleep` and
+ * the deadline helpers the timeout is the event they wait for).
  */
-export class WaiterQueue<T> {
+export class WaiterQueue<T> implements List<Waiter<T>>, WaiterHost<T> {
   head: Waiter<T> | null = null;
   tail: Waiter<T> | null = null;
   /** Linked (pending) waiters. */
   size = 0;
+  /** The primitive, for messages and the leak warning. */
+  declare readonly owner: WaitOwner;
+  /** The waiting method's name, for timeout messages (`"wait"`, `"acquire"`). */
+  declare readonly verb: string;
+
+  constructor(owner: WaitOwner, verb: string) {
+    this.owner = owner;
+    this.verb = verb;
+  }
 
   /**
-   * @param owner The primitive, for messages and the leak warning.
-   * @param verb The waiting method's name, for timeout messages (`"wait"`, `"acquire"`).
-   */
-  constructor(
-    readonly owner: WaitOwner,
-    readonly verb: string,
-  ) {}
-
-  /**
-   * Called after a waiter was detached by abort, timeout or another non-grant end. The default
-   * rejects it with `reason`; a primitive may override it (a Condition re-acquires its lock
-   * before rejecting).
+   * Settles a waiter detached by abort, shutdown or another non-grant end. The default rejects
+   * it with `reason`.
    */
   onCancel(node: Waiter<T>, reason: unknown): void {
     rejectWaiter(node, reason);
   }
 
-  /**
-   * Called after a waiter was detached because its timeout elapsed. The default cancels it with
-   * a fresh TimeoutError; `sleep` and the deadline helpers override it (for them the timeout is
-   * the event they wait for).
-   */
+  /** Settles a waiter detached because its timeout elapsed: by default a fresh TimeoutError. */
   onExpire(node: Waiter<T>, ms: number): void {
     this.onCancel(node, timeoutError(this.owner, this.verb, ms));
   }
@@ -115,50 +110,17 @@ export class WaiterQueue<T> {
     const promise = new Promise<T>((resolve) => {
       made = { prev: null, next: null, queue: this, resolve, sig: null, timer: null, data };
     });
-    this.#link(made as unknown as Waiter<T>, signal, timeout);
+    link(this, made as unknown as Waiter<T>, signal, timeout);
     return promise;
   }
 
   /**
-   * Registers a waiter that has no promise: it only ends through `detach` or, through
-   * `onCancel`/`onExpire`, when `signal` aborts or `timeout` elapses (a finite `timeout`, `0`
-   * included, fires from a timer). For the deadline helpers, whose outcome is not a grant.
-   */
-  watch(signal: AbortSignal | undefined, timeout: number | undefined, data: unknown): Waiter<T> {
-    const node: Waiter<T> = { prev: null, next: null, queue: this, resolve: ignore, sig: null, timer: null, data };
-    this.#link(node, signal, timeout);
-    return node;
-  }
-
-  #link(node: Waiter<T>, signal: AbortSignal | undefined, timeout: number | undefined): void {
-    const tail = this.tail;
-    if (tail === null) this.head = node;
-    else {
-      tail.next = node;
-      node.prev = tail;
-    }
-    this.tail = node;
-    this.size++;
-    if (signal !== undefined) watchSignal(node as unknown as AnyWaiter, signal);
-    if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
-      watchTimeout(node as unknown as AnyWaiter, timeout);
-    }
-    this.owner.checkWaiters();
-  }
-
-  /**
-   * Unlinks `node` and drops its signal and timer registrations. Idempotent: returns `false`
-   * if the node was already settled.
+   * Unlinks `node` and drops its signal and timer registrations: the one step every way a wait
+   * ends goes through. Idempotent: returns `false` if the node was already settled.
    */
   detach(node: Waiter<T>): boolean {
     if (node.queue !== this) return false;
-    const { prev, next } = node;
-    if (prev === null) this.head = next;
-    else prev.next = next;
-    if (next === null) this.tail = prev;
-    else next.prev = prev;
-    node.prev = null;
-    node.next = null;
+    unlink(this, node);
     node.queue = null;
     this.size--;
     if (node.sig !== null) unwatchSignal(node as unknown as AnyWaiter);
@@ -166,40 +128,60 @@ export class WaiterQueue<T> {
     return true;
   }
 
-  /** Settles the first waiter with `value`. Returns that waiter, or `null` if none waits. */
-  resolveHead(value: T): Waiter<T> | null {
-    const node = this.head;
-    if (node === null) return null;
-    this.detach(node);
-    node.resolve(value);
-    return node;
-  }
-
   /** Settles every current waiter with `value`, in FIFO order. */
   resolveAll(value: T): void {
-    let node = this.head;
-    if (node === null) return;
-    // Cut the whole list at once, then settle node by node.
-    this.head = null;
-    this.tail = null;
-    this.size = 0;
-    while (node !== null) {
-      const next: Waiter<T> | null = node.next;
-      node.prev = null;
-      node.next = null;
-      node.queue = null;
-      if (node.sig !== null) unwatchSignal(node as unknown as AnyWaiter);
-      if (node.timer !== null) unwatchTimeout(node as unknown as AnyWaiter);
+    for (let node = this.head; node !== null; node = this.head) {
+      this.detach(node);
       node.resolve(value);
-      node = next;
     }
   }
+}
 
-  /**
-   * Cancels every current waiter (shutdown, broken barrier), each with the reason `reason`
-   * makes for it, so every rejection gets a fresh error.
-   */
-  cancelAll(reason: () => unknown): void {
-    for (let node = this.head; node !== null; node = this.head) cancelWaiter(node, reason());
-  }
+/** Links a new node at the tail of `queue`, with its signal and timer registrations. */
+function link<T>(
+  queue: WaiterQueue<T>,
+  node: Waiter<T>,
+  signal: AbortSignal | undefined,
+  timeout: number | undefined,
+): void {
+  append(queue, node);
+  queue.size++;
+  if (signal !== undefined) watchSignal(node as unknown as AnyWaiter, signal);
+  if (timeout !== undefined && timeout !== Infinity) watchTimeout(node as unknown as AnyWaiter, timeout);
+  queue.owner.checkWaiters();
+}
+
+/**
+ * Registers a waiter that has no promise of its own: it ends only through `detach` or, through
+ * `onCancel`/`onExpire`, when `signal` aborts or `timeout` elapses (a finite `timeout`, `0`
+ * included, fires from a timer). For the deadline helpers, whose outcome is not a grant;
+ * `resolve` is what settling it calls.
+ */
+export function watch<T>(
+  queue: WaiterQueue<T>,
+  signal: AbortSignal | undefined,
+  timeout: number | undefined,
+  data: unknown,
+  resolve: (value: T | PromiseLike<T>) => void,
+): Waiter<T> {
+  const node: Waiter<T> = { prev: null, next: null, queue, resolve, sig: null, timer: null, data };
+  link(queue, node, signal, timeout);
+  return node;
+}
+
+/** Settles the first waiter with `value`. Returns that waiter, or `null` if none waits. */
+export function resolveHead<T>(queue: WaiterQueue<T>, value: T): Waiter<T> | null {
+  const node = queue.head;
+  if (node === null) return null;
+  queue.detach(node);
+  node.resolve(value);
+  return node;
+}
+
+/**
+ * Cancels every current waiter (shutdown, broken barrier), each with the reason `reason` makes
+ * for it, so every rejection gets a fresh error.
+ */
+export function cancelAll<T>(queue: WaiterQueue<T>, reason: () => unknown): void {
+  for (let node = queue.head; node !== null; node = queue.head) cancelWaiter(node, reason());
 }
