@@ -1,5 +1,5 @@
 // Event benchmarks: wait+set, wake-ups, waits with a timeout or a shared signal, cancellation,
-// and bytes per pending waiter, each next to the floor measured in this process (PERF.md).
+// and bytes per pending waiter, each next to the floor measured in this process (method: docs/benchmarks.md).
 // Run with `npm run bench -- event` (builds dist/ first); see docs/benchmarks.md.
 import { Event } from '../dist/esm/index.js';
 import {
@@ -426,7 +426,7 @@ const cancel = await runSuite(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Targets (PERF.md)
+// Targets (their limits are listed in docs/benchmarks.md)
 
 const ratio = (suite, label) => suite.cases[label].ratio;
 const bytes = (label) => memory.cases[label].median;
@@ -488,7 +488,7 @@ printTargets(targets);
   const cold = afterGc.cases['waitsafe: ev.wait(); ev.set(); ev.clear(); await'];
   const naive = afterGc.cases['naive Event (array of resolvers)'];
   console.log(
-    `\nnot a PERF.md target: the first 20,000 waits right after a full gc() cost ${formatRatio(cold.ratio)} the floor ` +
+    `\nnot a target: the first 20,000 waits right after a full gc() cost ${formatRatio(cold.ratio)} the floor ` +
       `(naive Event: ${formatRatio(naive.ratio)}); warm: ${formatRatio(
         ratio(oneWaiter, 'waitsafe: ev.wait(); ev.set(); ev.clear(); await'),
       )}.`,

@@ -1,7 +1,7 @@
 /**
  * bench/harness.mjs: a small benchmark runner shared by every waitsafe benchmark.
  *
- * It follows the method of PERF.md: the process runs under `node --expose-gc`; each suite warms
+ * It follows the method described in docs/benchmarks.md: the process runs under `node --expose-gc`; each suite warms
  * up, then runs >= 9 rounds; within a round every case runs once, in an order that rotates from
  * round to round; before each timed run the harness lets pending macrotasks finish and calls
  * `gc()`; each timed run is an inner loop of >= 1,000 operations; and every suite times the
@@ -372,7 +372,7 @@ export async function measureBytes(spec, { print = true } = {}) {
  * @param {{ target: string, limit: string, measured: string, pass: boolean }[]} rows
  * @param {string} [title]
  */
-export function printTargets(rows, title = '### Targets (PERF.md)') {
+export function printTargets(rows, title = '### Targets') {
   printTable(
     title,
     ['target', 'limit', 'measured', 'result'],
@@ -404,7 +404,7 @@ export function shuffle(array, seed = 0x9e3779b9) {
 export const LIST_NODE_FLOOR = 'floor: list node {prev,next,resolve,reject}';
 
 /**
- * The platform floors for bytes per pending waiter (PERF.md), as `measureBytes` cases: a
+ * The platform floors for bytes per pending waiter, as `measureBytes` cases: a
  * resolver in an array, and a list node {prev,next,resolve,reject}.
  */
 export const WAITER_FLOOR_CASES = {

@@ -21,8 +21,10 @@ console.log(`node ${process.version}, ${process.arch}; figures in ns per operati
 const started = performance.now();
 
 // ---------------------------------------------------------------------------------------------
-// The untracked build: dist/esm copied to a temporary directory, with the one line of the
-// tracker hook (`if (tracker !== undefined) tracker(this);` in the Primitive constructor) removed.
+// The untracked build: dist/esm copied to a temporary directory, with the tracker hook removed
+// from the Primitive constructor: `const track = state.track;` and
+// `if (track !== undefined) track(this, ...);`. (The copy shares waitsafe's process-wide state
+// with dist/esm, see src/core/state.ts; without the hook it never reads the tracker.)
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'esm');
 const copy = mkdtempSync(join(tmpdir(), 'waitsafe-untracked-'));
@@ -31,7 +33,7 @@ cpSync(dist, copy, { recursive: true });
 {
   const file = join(copy, 'core', 'primitive.js');
   const source = readFileSync(file, 'utf8');
-  const hook = /if \(tracker !== undefined\)\s*tracker\(this\);/g;
+  const hook = /(?:const track = state\.track;\s*)?if \(track !== undefined\)\s*track\(this\b[^;]*\);/g;
   const found = source.match(hook)?.length ?? 0;
   if (found !== 1) throw new Error(`expected the tracker hook once in ${file}, found it ${found} times`);
   writeFileSync(file, source.replace(hook, ''));

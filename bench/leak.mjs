@@ -14,13 +14,18 @@
 //
 // Every 10,000 polls it collects garbage and samples the heap and the event's waiterCount, then
 // fits a least-squares line through heap vs polls: its slope is what each poll leaves behind.
-// It prints a table and writes docs/leak.svg.
+// It prints a table and draws the chart into .bench-tmp/leak.svg (untracked, git-ignored), so a
+// run leaves the working tree clean; with --update-docs it writes docs/leak.svg instead, the
+// chart the README shows.
 //
-// Run with `npm run leak` (it builds first and passes --expose-gc). It then runs
+// Run with `npm run leak` (it builds first; bench/leak-run.mjs passes --expose-gc), or
+// `npm run leak -- --update-docs` to refresh docs/leak.svg. It then runs
 // bench/leak-signals.mjs: what the usual ways to give up on a wait (Promise.race with a sleep,
 // AbortSignal.any, a listener per call, a timer never cleared) leave behind, next to waitsafe's.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Event } from '../dist/esm/index.js';
 import { slope } from './stats.mjs';
 
@@ -34,14 +39,20 @@ const SAMPLE_EVERY = 10_000;
 // A few untracked polls first on a throwaway event, so that compiling and warming up the code
 // is not counted as growth.
 const WARMUP_POLLS = 20_000;
-// PERF.md's target for waitsafe: each timed-out wait leaves less than 1 byte behind.
+// The verdict: a variant leaks if waiters are left, or if each poll leaves 1 byte or more behind
+// (waitsafe's target: less than 1 byte per timed-out wait).
 const LEAK_THRESHOLD = 1;
 
 const GAVE_UP = 'gave up';
 const ID = 'id-42';
 
 const MB = 1024 * 1024;
-const SVG_PATH = new URL('../docs/leak.svg', import.meta.url);
+// Where the chart goes: an untracked, git-ignored folder by default, so that running the
+// benchmark does not modify a tracked file; docs/leak.svg only when asked.
+const UPDATE_DOCS_FLAG = '--update-docs';
+const DOCS_SVG = new URL('../docs/leak.svg', import.meta.url);
+const OUT_DIR = new URL('../.bench-tmp/', import.meta.url);
+const OUT_SVG = new URL('leak.svg', OUT_DIR);
 
 /**
  * asyncio.Event, ported as people port it: a flag and a queue of waiters. asyncio's waiters are
@@ -309,7 +320,18 @@ function renderSvg(results) {
 
 // --- Main -------------------------------------------------------------------------------------
 
+/** `--update-docs`, or nothing. Anything else is a usage error. */
+function parseArgs(args) {
+  const unknown = args.filter((arg) => arg !== UPDATE_DOCS_FLAG);
+  if (unknown.length > 0) {
+    console.error(`bench/leak.mjs: unknown argument ${unknown.join(' ')}; the only option is ${UPDATE_DOCS_FLAG}`);
+    process.exit(2);
+  }
+  return { updateDocs: args.includes(UPDATE_DOCS_FLAG) };
+}
+
 async function main() {
+  const { updateDocs } = parseArgs(process.argv.slice(2));
   if (typeof globalThis.gc !== 'function') {
     console.error('bench/leak.mjs needs gc(): run it with `node --expose-gc bench/leak.mjs` (or `npm run leak`).');
     process.exitCode = 1;
@@ -347,8 +369,17 @@ async function main() {
 
   console.log('');
   printTable(results);
-  writeFileSync(SVG_PATH, renderSvg(results));
-  console.log(`\nChart: docs/leak.svg. Run time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  let svgPath = DOCS_SVG;
+  if (!updateDocs) {
+    mkdirSync(OUT_DIR, { recursive: true });
+    svgPath = OUT_SVG;
+  }
+  writeFileSync(svgPath, renderSvg(results));
+  const shown = relative(process.cwd(), fileURLToPath(svgPath));
+  console.log(
+    `\nChart: ${shown}${updateDocs ? '' : ` (docs/leak.svg is unchanged; \`npm run leak -- ${UPDATE_DOCS_FLAG}\` rewrites it)`}.` +
+      ` Run time: ${((performance.now() - started) / 1000).toFixed(1)} s.`,
+  );
   // Nothing is left to keep the process alive: it exits on its own once this returns.
 }
 

@@ -1,7 +1,7 @@
 // Lock and Semaphore benchmarks: contended FIFO hand-off at queue depths 1, 1,000 and 100,000,
 // and the uncontended tryAcquire + release, next to the floor and to the peers (async-mutex,
 // es-toolkit, @henrygd/semaphore, async-sema, @esfx/async-semaphore), all in this process and in
-// the same rounds (PERF.md). Run with `npm run bench -- lock` (builds dist/ first); see
+// the same rounds (method: docs/benchmarks.md). Run with `npm run bench -- lock` (builds dist/ first); see
 // docs/benchmarks.md.
 //
 // ## Contended hand-off
@@ -39,7 +39,7 @@
 // timed with their uncontended `await acquire()` + release instead, labelled as such, next to
 // the promise floor.
 //
-// ## Targets (PERF.md)
+// ## Targets (also listed in docs/benchmarks.md)
 //
 // Lock and Semaphore(1) hand-off <= 2.1x the floor, checked at depths 1 and 1,000 (at 100k every
 // hand-off touches a waiter queued 100k hand-offs earlier, out of cache, and the floor has no
@@ -541,7 +541,7 @@ printSubset(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Targets (PERF.md)
+// Targets (their limits are listed in docs/benchmarks.md)
 
 const targets = [];
 for (const depth of [1, 1_000]) {

@@ -1,6 +1,7 @@
 // Orphaned waiters: what is left in a lock's queue after 1,000 acquires give up, and whether the
-// next real acquire still gets the lock. Run with `node bench/orphans.mjs` after `npm run build`
-// (or `npm run bench -- orphans`, which builds first); it takes a few seconds and exits on its own.
+// next real acquire still gets the lock. Run with `npm run bench -- orphans` (it builds dist/
+// first), or `node bench/orphans.mjs` after `npm run build`; it takes a few seconds and exits on
+// its own.
 //
 // For each library and each way of giving up:
 //

@@ -1,8 +1,8 @@
 // Queue benchmarks: put/get throughput of waitsafe's Queue, PriorityQueue and LifoQueue next to
 // the floor and to the peers (@esfx/async-queue's AsyncQueue, Effect's Queue), unbounded and
 // bounded, and bytes per queued item and per pending getter, all in this process and in the same
-// rounds (PERF.md's method). Run with `npm run bench -- queue` (builds dist/ first); see
-// docs/benchmarks.md. PERF.md sets no target for queues: the last table compares the libraries.
+// rounds (method: docs/benchmarks.md). Run with `npm run bench -- queue` (builds dist/ first); see
+// docs/benchmarks.md. There is no performance target for queues: the last table compares the libraries.
 //
 // ## What is timed (ns per item: one put and one get)
 //
@@ -857,7 +857,7 @@ const getters = await measureBytes({
 });
 
 // ---------------------------------------------------------------------------------------------
-// Comparison (no PERF.md target for queues)
+// Comparison (there is no performance target for queues)
 
 /** "97.1 ns (1.52x)": median and ratio to the floor. */
 const cell = (result, label) => {
@@ -916,7 +916,7 @@ rows.push(
   ),
 );
 printTable(
-  '### Comparison: waitsafe Queue against the peers (same run; no PERF.md target for queues)',
+  '### Comparison: waitsafe Queue against the peers (same run; no performance target for queues)',
   ['scenario', 'waitsafe Queue', '@esfx AsyncQueue', 'Effect Queue, program', 'x @esfx', 'x Effect'],
   ['l', 'r', 'r', 'r', 'r', 'r'],
   rows,
