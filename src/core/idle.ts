@@ -10,9 +10,16 @@
  * @module
  */
 
+import { type Linked, type List, unlink } from './list.js';
 import { type Releasable, state } from './state.js';
 
 export type { Releasable } from './state.js';
+
+/** A wait's membership in a shared resource's list: a signal's listener, a timeout's timer. */
+export interface Membership extends Linked<Membership> {
+  /** The list it is in: the resource, which {@link leave} releases soon once it is empty. */
+  readonly list: List<Membership> & Releasable;
+}
 
 // The pending list and the pending sweep are process-wide (`state.ts`): a sweep scheduled by one
 // copy of waitsafe releases what every copy put there.
@@ -46,4 +53,15 @@ export function releaseSoon(item: Releasable): void {
   state.sweepWith = schedule;
   if (schedule === immediate) schedule(sweep);
   else schedule(sweep, 0);
+}
+
+/**
+ * Takes `link` out of its shared resource's list, and, if that leaves the list empty, queues the
+ * resource for release by the next macrotask (its `release()` checks that it is still unused),
+ * unless it holds nothing any more (a fired timer, an aborted signal's listener).
+ */
+export function leave(link: Membership): void {
+  const list = link.list;
+  unlink(list, link);
+  if (list.head === null && list.held) releaseSoon(list);
 }

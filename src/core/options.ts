@@ -48,12 +48,11 @@ export interface PrimitiveOptions {
 
 /** Duck-typed so that signals from another realm (a `vm` context, jsdom) are accepted. */
 export function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as AbortSignal | null | undefined;
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AbortSignal).aborted === 'boolean' &&
-    typeof (value as AbortSignal).addEventListener === 'function' &&
-    typeof (value as AbortSignal).removeEventListener === 'function'
+    typeof signal?.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
   );
 }
 

@@ -139,8 +139,8 @@ export abstract class Primitive {
     if (count <= max) return;
     this.#warned = true;
     emitLeakWarning(
-      `${this.label} has ${count} pending waiters, more than its maxWaiters (${max}): a likely leak of waits ` +
-        'never satisfied, aborted or timed out. Expected? Raise the "maxWaiters" option or setDefaultMaxWaiters(n); 0 or Infinity disables this warning.',
+      `${this.label} has ${count} pending waiters, over its maxWaiters (${max}): a likely leak. ` +
+        'If expected, raise the "maxWaiters" option or setDefaultMaxWaiters(n) (0 or Infinity: no warning).',
     );
   }
 

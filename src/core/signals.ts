@@ -13,26 +13,26 @@
  * @module
  */
 
-import { releaseSoon } from './idle.js';
-import { append, type Linked, type List, unlink } from './list.js';
+import type { Membership } from './idle.js';
+import { append, type List } from './list.js';
 import { type Releasable, state } from './state.js';
 import { type AnyWaiter, cancelWaiter } from './waiter.js';
 
-/** A wait's membership in its signal's list. Written only here. */
-interface SignalLink extends Linked<SignalLink> {
-  readonly entry: SignalEntry;
+/** A wait's membership in its signal's list. Written only here and by `leave` (`idle.ts`). */
+interface SignalLink extends Membership {
+  readonly list: SignalEntry;
   readonly waiter: AnyWaiter;
 }
 
 const entries = state.signals as WeakMap<AbortSignal, SignalEntry>;
 
 /** The one listener waitsafe keeps on a signal, with the waits it serves. Written only here. */
-class SignalEntry implements List<SignalLink>, Releasable {
-  head: SignalLink | null = null;
-  tail: SignalLink | null = null;
+class SignalEntry implements List<Membership>, Releasable {
+  head: Membership | null = null;
+  tail: Membership | null = null;
   idle = false;
   /** True while the listener is on the signal. */
-  registered = true;
+  held = true;
   declare readonly signal: AbortSignal;
 
   constructor(signal: AbortSignal) {
@@ -44,13 +44,13 @@ class SignalEntry implements List<SignalLink>, Releasable {
     this.release(true);
     const reason = this.signal.reason;
     // Cancelling a waiter unlinks its link, so the head advances.
-    for (let link = this.head; link !== null; link = this.head) cancelWaiter(link.waiter, reason);
+    for (let link = this.head; link !== null; link = this.head) cancelWaiter((link as SignalLink).waiter, reason);
   }
 
   /** Removes the listener if no wait uses it (or, `force`, at once: the signal aborted). */
   release(force?: boolean): void {
-    if (!this.registered || (this.head !== null && !force)) return;
-    this.registered = false;
+    if (!this.held || (this.head !== null && !force)) return;
+    this.held = false;
     this.signal.removeEventListener('abort', this);
     if (entries.get(this.signal) === this) entries.delete(this.signal);
   }
@@ -64,16 +64,7 @@ export function watchSignal(node: AnyWaiter, signal: AbortSignal): void {
     entries.set(signal, entry);
     signal.addEventListener('abort', entry);
   }
-  const link: SignalLink = { prev: null, next: null, entry, waiter: node };
+  const link: SignalLink = { prev: null, next: null, list: entry, waiter: node };
   append(entry, link);
   node.sig = link;
-}
-
-/** Drops `node` from its signal's list (it is in one). */
-export function unwatchSignal(node: AnyWaiter): void {
-  const link = node.sig as SignalLink;
-  node.sig = null;
-  const entry = link.entry;
-  unlink(entry, link);
-  if (entry.head === null && entry.registered) releaseSoon(entry);
 }

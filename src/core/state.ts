@@ -19,6 +19,8 @@
 export interface Releasable {
   /** True while the item is on the pending list. */
   idle: boolean;
+  /** True while it holds a timer or a listener: only then is there anything to release. */
+  readonly held: boolean;
   /** Drops the timer or listener if still unused. Must be idempotent. */
   release(): void;
 }

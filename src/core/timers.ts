@@ -29,8 +29,8 @@
  * @module
  */
 
-import { releaseSoon } from './idle.js';
-import { append, type Linked, type List, unlink } from './list.js';
+import type { Membership } from './idle.js';
+import { append, type List } from './list.js';
 import { type Releasable, state } from './state.js';
 import { type AnyWaiter, expireWaiter } from './waiter.js';
 
@@ -58,9 +58,9 @@ interface TimerWorld {
   readonly buckets: Map<number, TimerBucket>;
 }
 
-/** A wait's membership in its timer bucket, with its deadline. Written only here. */
-interface TimerLink extends Linked<TimerLink> {
-  readonly bucket: TimerBucket;
+/** A wait's membership in its timer bucket, with its deadline. Written only here and by `leave`. */
+interface TimerLink extends Membership {
+  readonly list: TimerBucket;
   readonly waiter: AnyWaiter;
   /** Whole milliseconds on the world's clock (a small integer in the common case). */
   readonly deadline: number;
@@ -106,10 +106,10 @@ export function timerNow(): number {
 }
 
 /** The waits that share one timeout duration, and the one timer they share. Written only here. */
-class TimerBucket implements List<TimerLink>, Releasable {
+class TimerBucket implements List<Membership>, Releasable {
   /** Pending waits in deadline order. */
-  head: TimerLink | null = null;
-  tail: TimerLink | null = null;
+  head: Membership | null = null;
+  tail: Membership | null = null;
   /** The pending timer, if armed. */
   handle: unknown = undefined;
   /** The deadline the pending timer was armed for: waits due by then expire when it fires. */
@@ -144,6 +144,11 @@ class TimerBucket implements List<TimerLink>, Releasable {
     this.forget();
   }
 
+  /** Whether its timer is pending. */
+  get held(): boolean {
+    return this.handle !== undefined;
+  }
+
   /** Drops the bucket from its world once it has neither waits nor a timer. */
   forget(): void {
     const { buckets } = this.world;
@@ -158,7 +163,11 @@ function fire(bucket: TimerBucket): void {
   // says otherwise (a fake setTimeout over a real or frozen clock).
   const limit = Math.max(time, bucket.armedUntil);
   // Expiring a waiter unlinks its link, so the head advances.
-  for (let link = bucket.head; link !== null && link.deadline <= limit; link = bucket.head) {
+  for (
+    let link = bucket.head as TimerLink | null;
+    link !== null && link.deadline <= limit;
+    link = bucket.head as TimerLink | null
+  ) {
     expireWaiter(link.waiter, bucket.ms);
   }
   if (bucket.head !== null) bucket.arm(time);
@@ -175,17 +184,8 @@ export function watchTimeout(node: AnyWaiter, ms: number): void {
   }
   const time = w.now();
   // Whole milliseconds keep the deadline a small integer; rounding up never expires early.
-  const link: TimerLink = { prev: null, next: null, bucket, waiter: node, deadline: Math.ceil(time + ms) };
+  const link: TimerLink = { prev: null, next: null, list: bucket, waiter: node, deadline: Math.ceil(time + ms) };
   append(bucket, link);
   node.timer = link;
   if (bucket.handle === undefined) bucket.arm(time);
-}
-
-/** Drops `node` from its timer bucket (it is in one). */
-export function unwatchTimeout(node: AnyWaiter): void {
-  const link = node.timer as TimerLink;
-  node.timer = null;
-  const bucket = link.bucket;
-  unlink(bucket, link);
-  if (bucket.head === null && bucket.handle !== undefined) releaseSoon(bucket);
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { Membership } from './idle.js';
 import type { Linked } from './list.js';
 
 /** What a waiter's queue needs from its primitive: a label for messages, and the leak check. */
@@ -51,9 +52,9 @@ export interface Waiter<T> extends Linked<Waiter<T>> {
   /** Resolves the caller's promise. Rejection resolves it with a {@link Rejection}. */
   readonly resolve: (value: T | PromiseLike<T>) => void;
   /** Its membership in its signal's list (a `SignalLink`, `signals.ts`), while linked. */
-  sig: object | null;
+  sig: Membership | null;
   /** Its membership in its timeout's list (a `TimerLink`, `timers.ts`), while linked. */
-  timer: object | null;
+  timer: Membership | null;
   /** What the primitive attached to the wait (an item to put, a permit count, ...). */
   data: unknown;
 }

@@ -43,10 +43,11 @@
  */
 
 import { timeoutError } from './errors.js';
+import { leave } from './idle.js';
 import { append, type List, unlink } from './list.js';
 import type { WaitOptions } from './options.js';
-import { unwatchSignal, watchSignal } from './signals.js';
-import { unwatchTimeout, watchTimeout } from './timers.js';
+import { watchSignal } from './signals.js';
+import { watchTimeout } from './timers.js';
 import { type AnyWaiter, cancelWaiter, rejectWaiter, type Waiter, type WaiterHost, type WaitOwner } from './waiter.js';
 
 export type { AnyWaiter, Waiter, WaitOwner } from './waiter.js';
@@ -123,8 +124,16 @@ export class WaiterQueue<T> implements List<Waiter<T>>, WaiterHost<T> {
     unlink(this, node);
     node.queue = null;
     this.size--;
-    if (node.sig !== null) unwatchSignal(node as unknown as AnyWaiter);
-    if (node.timer !== null) unwatchTimeout(node as unknown as AnyWaiter);
+    // Leave the signal's and the timer's lists: their listener or timer goes by the next
+    // macrotask if no other wait needs it.
+    if (node.sig !== null) {
+      leave(node.sig);
+      node.sig = null;
+    }
+    if (node.timer !== null) {
+      leave(node.timer);
+      node.timer = null;
+    }
     return true;
   }
 
