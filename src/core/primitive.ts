@@ -83,8 +83,8 @@ export abstract class Primitive {
    * ```
    */
   readonly name: string | undefined = undefined;
-  readonly #maxWaiters: number | undefined = undefined;
-  #warned = false;
+  /** Its own limit; `undefined`: the default at check time; `0` once it has warned. */
+  #maxWaiters: number | undefined = undefined;
 
   /** The constructor options this class knows; others are a TypeError. @internal */
   static optionKeys: readonly string[] = PRIMITIVE_KEYS;
@@ -132,12 +132,12 @@ export abstract class Primitive {
 
   /** Emits the one-time leak warning if `waiterCount` is past the limit. @internal */
   checkWaiters(): void {
-    if (this.#warned) return;
     const max = this.#maxWaiters ?? state.maxWaiters;
     if (max === 0 || max === Infinity) return;
     const count = this.waiterCount;
     if (count <= max) return;
-    this.#warned = true;
+    // Warn once: a limit of 0 disables further checks of this primitive.
+    this.#maxWaiters = 0;
     emitLeakWarning(
       `${this.label} has ${count} pending waiters, over its maxWaiters (${max}): a likely leak. ` +
         'If expected, raise the "maxWaiters" option or setDefaultMaxWaiters(n) (0 or Infinity: no warning).',

@@ -33,8 +33,8 @@ export type AnyClass = abstract new (...args: any[]) => unknown;
 export interface State {
   /** `signals.ts`: the one listener entry per signal. */
   readonly signals: WeakMap<AbortSignal, object>;
-  /** `timers.ts`: the timer buckets of each `setTimeout` function (real or fake). */
-  readonly worlds: WeakMap<object, object>;
+  /** `timers.ts`: the timer bucket that new waits of each timeout duration join. */
+  readonly buckets: Map<number, object>;
   /** `idle.ts`: timers and listeners waiting for the next sweep. */
   readonly idle: Releasable[];
   /** `idle.ts`: the scheduling function of the pending sweep, if any. */
@@ -56,7 +56,7 @@ const key = Symbol.for('waitsafe.state.1');
 const global = globalThis as { [key]?: State };
 global[key] ??= {
   signals: new WeakMap(),
-  worlds: new WeakMap(),
+  buckets: new Map(),
   idle: [],
   maxWaiters: 1000,
 } as State;

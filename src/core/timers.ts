@@ -14,9 +14,10 @@
  * ## Fake timers
  *
  * `setTimeout`, `clearTimeout` and `performance` are looked up on `globalThis` when used, so a
- * test runner's fakes apply. Buckets are kept per `setTimeout` function (a {@link TimerWorld}),
- * so waits made after fakes were installed (or removed) never join a timer armed through the
- * other one. Expiry is never decided from the clock alone, which may be frozen or real while
+ * test runner's fakes apply. A bucket remembers the `setTimeout` it arms through, and a wait
+ * made under another one (fakes installed or removed since) starts a new bucket for its
+ * duration, so it never joins a timer armed through the other; the old bucket still serves the
+ * waits it has. Expiry is never decided from the clock alone, which may be frozen or real while
  * fake timers advance: when a bucket's timer fires, the waits it was armed for expire whatever
  * the clock says. Fakes built on `@sinonjs/fake-timers` (vitest, jest, sinon) expose their own
  * clock on `setTimeout.clock`; deadlines are then measured on it, so they are exact even when
@@ -32,7 +33,7 @@
 import type { Membership } from './idle.js';
 import { append, type List } from './list.js';
 import { type Releasable, state } from './state.js';
-import { type AnyWaiter, expireWaiter } from './waiter.js';
+import { type AnyWaiter, cancelWaiter } from './waiter.js';
 
 /** Largest delay `setTimeout` takes without overflowing to 1 ms. */
 const MAX_DELAY = 2 ** 31 - 1;
@@ -42,58 +43,30 @@ type SetTimeout = ((callback: (bucket: TimerBucket) => void, ms: number, bucket:
 };
 type ClearTimeout = (handle: unknown) => void;
 
-/**
- * The timers of one `setTimeout` function: the real one, or a test runner's fake. Waits made
- * under different functions never share a bucket.
- */
-interface TimerWorld {
-  readonly set: SetTimeout;
-  readonly clear: ClearTimeout;
-  /**
-   * The clock deadlines are measured on: the fake clock of a sinon-style fake `setTimeout`
-   * (`setTimeout.clock.now` is fake time even when `performance` is not faked), else
-   * `performance.now()`.
-   */
-  readonly now: () => number;
-  readonly buckets: Map<number, TimerBucket>;
-}
-
 /** A wait's membership in its timer bucket, with its deadline. Written only here and by `leave`. */
 interface TimerLink extends Membership {
   readonly list: TimerBucket;
   readonly waiter: AnyWaiter;
-  /** Whole milliseconds on the world's clock (a small integer in the common case). */
+  /** Whole milliseconds on the bucket's clock (a small integer in the common case). */
   readonly deadline: number;
 }
 
-const worlds = state.worlds as WeakMap<object, TimerWorld>;
-/** This copy's cache of the world of the current `setTimeout`. */
-let world: TimerWorld | undefined;
+/** The bucket of each timeout duration that new waits join. Process-wide (`state.ts`). */
+const buckets = state.buckets as Map<number, TimerBucket>;
 
 /** The current time on `performance.now()`'s clock, looked up at call time. */
 export function now(): number {
   return globalThis.performance.now();
 }
 
-/** The world of the current `setTimeout` (fake timers may have been installed or removed). */
-function currentWorld(): TimerWorld {
-  const set = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
-  let w = world;
-  if (w === undefined || w.set !== set) {
-    w = worlds.get(set);
-    if (w === undefined) {
-      const fake = set.clock;
-      w = {
-        set,
-        clear: (globalThis as unknown as { clearTimeout: ClearTimeout }).clearTimeout,
-        now: typeof fake?.now === 'number' ? () => fake.now as number : now,
-        buckets: new Map(),
-      };
-      worlds.set(set, w);
-    }
-    world = w;
-  }
-  return w;
+/**
+ * Now on the clock of timers armed through `set`: a sinon-style fake `setTimeout` carries its
+ * own clock (`setTimeout.clock.now`, fake time even when `performance` is not faked); otherwise
+ * `performance.now()`.
+ */
+function clockOf(set: SetTimeout): number {
+  const fake = set.clock?.now;
+  return typeof fake === 'number' ? fake : now();
 }
 
 /**
@@ -102,7 +75,7 @@ function currentWorld(): TimerWorld {
  * waits (`Condition.waitFor`).
  */
 export function timerNow(): number {
-  return currentWorld().now();
+  return clockOf((globalThis as unknown as { setTimeout: SetTimeout }).setTimeout);
 }
 
 /** The waits that share one timeout duration, and the one timer they share. Written only here. */
@@ -116,11 +89,14 @@ class TimerBucket implements List<Membership>, Releasable {
   armedUntil = 0;
   idle = false;
   declare readonly ms: number;
-  declare readonly world: TimerWorld;
+  /** The `setTimeout` and `clearTimeout` of its timer (a test runner's fakes, maybe). */
+  declare readonly set: SetTimeout;
+  declare readonly clear: ClearTimeout;
 
-  constructor(ms: number, world: TimerWorld) {
+  constructor(ms: number, set: SetTimeout) {
     this.ms = ms;
-    this.world = world;
+    this.set = set;
+    this.clear = (globalThis as unknown as { clearTimeout: ClearTimeout }).clearTimeout;
   }
 
   /** Arms the timer for the head wait (there is one). */
@@ -129,19 +105,8 @@ class TimerBucket implements List<Membership>, Releasable {
     const delay = Math.min(Math.max(deadline - time, 0), MAX_DELAY);
     // Remember the head's own deadline, not `time + delay`, which may round below it.
     this.armedUntil = delay === MAX_DELAY ? time + delay : deadline;
-    const set = this.world.set;
+    const set = this.set;
     this.handle = set(fire, delay, this);
-  }
-
-  /** Clears the timer and forgets the bucket if no wait uses it. */
-  release(): void {
-    if (this.head !== null) return;
-    if (this.handle !== undefined) {
-      const clear = this.world.clear;
-      clear(this.handle);
-      this.handle = undefined;
-    }
-    this.forget();
   }
 
   /** Whether its timer is pending. */
@@ -149,16 +114,26 @@ class TimerBucket implements List<Membership>, Releasable {
     return this.handle !== undefined;
   }
 
-  /** Drops the bucket from its world once it has neither waits nor a timer. */
+  /** Clears the timer and forgets the bucket if no wait uses it. */
+  release(): void {
+    if (this.head !== null) return;
+    if (this.handle !== undefined) {
+      const clear = this.clear;
+      clear(this.handle);
+      this.handle = undefined;
+    }
+    this.forget();
+  }
+
+  /** New waits of its duration no longer join it (it has neither waits nor a timer). */
   forget(): void {
-    const { buckets } = this.world;
     if (buckets.get(this.ms) === this) buckets.delete(this.ms);
   }
 }
 
 function fire(bucket: TimerBucket): void {
   bucket.handle = undefined;
-  const time = bucket.world.now();
+  const time = clockOf(bucket.set);
   // The timer, not the clock alone, decides: what it was armed for is due even if the clock
   // says otherwise (a fake setTimeout over a real or frozen clock).
   const limit = Math.max(time, bucket.armedUntil);
@@ -168,7 +143,7 @@ function fire(bucket: TimerBucket): void {
     link !== null && link.deadline <= limit;
     link = bucket.head as TimerLink | null
   ) {
-    expireWaiter(link.waiter, bucket.ms);
+    cancelWaiter(link.waiter, undefined, bucket.ms);
   }
   if (bucket.head !== null) bucket.arm(time);
   else bucket.forget();
@@ -176,13 +151,13 @@ function fire(bucket: TimerBucket): void {
 
 /** Expires `node` after `ms` milliseconds (finite, > 0) unless it is settled first. */
 export function watchTimeout(node: AnyWaiter, ms: number): void {
-  const w = currentWorld();
-  let bucket = w.buckets.get(ms);
-  if (bucket === undefined) {
-    bucket = new TimerBucket(ms, w);
-    w.buckets.set(ms, bucket);
+  const set = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
+  let bucket = buckets.get(ms);
+  if (bucket === undefined || bucket.set !== set) {
+    bucket = new TimerBucket(ms, set);
+    buckets.set(ms, bucket);
   }
-  const time = w.now();
+  const time = clockOf(set);
   // Whole milliseconds keep the deadline a small integer; rounding up never expires early.
   const link: TimerLink = { prev: null, next: null, list: bucket, waiter: node, deadline: Math.ceil(time + ms) };
   append(bucket, link);

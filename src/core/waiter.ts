@@ -81,16 +81,12 @@ export function rejectWaiter<T>(node: Waiter<T>, reason: unknown): void {
 }
 
 /**
- * Ends the wait without a grant (abort, shutdown, broken). Does nothing if the waiter was
- * already settled.
+ * Ends the wait without a grant: an abort or another end (shutdown, broken) with `reason`, or,
+ * with `ms`, its timeout of `ms` milliseconds. Does nothing if the waiter was already settled.
  */
-export function cancelWaiter<T>(node: Waiter<T>, reason: unknown): void {
+export function cancelWaiter<T>(node: Waiter<T>, reason: unknown, ms?: number): void {
   const queue = node.queue;
-  if (queue?.detach(node)) queue.onCancel(node, reason);
-}
-
-/** Ends the wait because its timeout of `ms` elapsed. */
-export function expireWaiter<T>(node: Waiter<T>, ms: number): void {
-  const queue = node.queue;
-  if (queue?.detach(node)) queue.onExpire(node, ms);
+  if (!queue?.detach(node)) return;
+  if (ms === undefined) queue.onCancel(node, reason);
+  else queue.onExpire(node, ms);
 }

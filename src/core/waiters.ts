@@ -11,8 +11,7 @@
  * - a grant: the primitive takes the head ({@link resolveHead}) or everyone
  *   ({@link WaiterQueue.resolveAll}) and resolves it with what it was given, in the same
  *   synchronous step (hand-off at selection: there is no "woken but not yet running" window);
- * - an abort of its signal, or its timeout, which call `cancelWaiter` / `expireWaiter`
- *   (`waiter.ts`);
+ * - an abort of its signal, or its timeout, which call `cancelWaiter` (`waiter.ts`);
  * - a primitive-specific end (queue shutdown, broken barrier): {@link cancelAll}.
  *
  * Every path goes through one idempotent step, {@link WaiterQueue.detach}: it unlinks the node,
