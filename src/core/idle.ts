@@ -27,13 +27,11 @@ const pending = state.idle;
 
 function sweep(): void {
   state.sweepWith = undefined;
-  // release() never adds to `pending`, so a plain loop is safe.
-  for (let i = 0; i < pending.length; i++) {
-    const item = pending[i] as Releasable;
+  // release() never adds to `pending`.
+  for (const item of pending.splice(0)) {
     item.idle = false;
     item.release();
   }
-  pending.length = 0;
 }
 
 type Scheduler = (callback: () => void, ms?: number) => unknown;

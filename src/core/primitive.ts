@@ -139,8 +139,8 @@ export abstract class Primitive {
     // Warn once: a limit of 0 disables further checks of this primitive.
     this.#maxWaiters = 0;
     emitLeakWarning(
-      `${this.label} has ${count} pending waiters, over its maxWaiters (${max}): a likely leak. ` +
-        'If expected, raise the "maxWaiters" option or setDefaultMaxWaiters(n) (0 or Infinity: no warning).',
+      `${this.label}: ${count} pending waiters, over maxWaiters (${max}), a likely leak. ` +
+        'If expected, raise the "maxWaiters" option or setDefaultMaxWaiters(n) (0 or Infinity: off).',
     );
   }
 

@@ -49,7 +49,7 @@ export type AnyWaiter = Waiter<never>;
 export interface Waiter<T> extends Linked<Waiter<T>> {
   /** The queue that holds this node; `null` once settled. */
   queue: WaiterHost<T> | null;
-  /** Resolves the caller's promise. Rejection resolves it with a {@link Rejection}. */
+  /** Resolves the caller's promise; {@link rejectWaiter} rejects it through this too. */
   readonly resolve: (value: T | PromiseLike<T>) => void;
   /** Its membership in its signal's list (a `SignalLink`, `signals.ts`), while linked. */
   sig: Membership | null;
@@ -60,24 +60,13 @@ export interface Waiter<T> extends Linked<Waiter<T>> {
 }
 
 /**
- * A thenable that rejects. `resolve(new Rejection(r))` rejects the promise with `r` without
- * creating a rejected promise that has no handler yet (which `resolve(Promise.reject(r))` does,
- * and which Node then tracks as a possible unhandled rejection).
+ * Rejects the caller's promise with `reason` (the exact value), by resolving it with a thenable
+ * that rejects: unlike `resolve(Promise.reject(reason))`, that makes no rejected promise without
+ * a handler (which Node would track as a possible unhandled rejection).
  */
-class Rejection {
-  declare readonly reason: unknown;
-  constructor(reason: unknown) {
-    this.reason = reason;
-  }
-  // biome-ignore lint/suspicious/noThenProperty: an intentional thenable, see above.
-  then(_onFulfilled: unknown, onRejected: (reason: unknown) => void): void {
-    onRejected(this.reason);
-  }
-}
-
-/** Rejects the caller's promise with `reason` (the exact value). */
 export function rejectWaiter<T>(node: Waiter<T>, reason: unknown): void {
-  node.resolve(new Rejection(reason) as unknown as PromiseLike<T>);
+  // biome-ignore lint/suspicious/noThenProperty: an intentional thenable, see above.
+  node.resolve({ then: (_: unknown, reject: (reason: unknown) => void) => reject(reason) } as PromiseLike<T>);
 }
 
 /**
