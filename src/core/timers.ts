@@ -114,7 +114,9 @@ class TimerBucket implements List<Membership>, Releasable {
     return this.handle !== undefined;
   }
 
-  /** Clears the timer and forgets the bucket if no wait uses it. */
+  /**
+   * If no wait uses it: clears its timer, and new waits of its duration no longer join it.
+   */
   release(): void {
     if (this.head !== null) return;
     if (this.handle !== undefined) {
@@ -122,11 +124,6 @@ class TimerBucket implements List<Membership>, Releasable {
       clear(this.handle);
       this.handle = undefined;
     }
-    this.forget();
-  }
-
-  /** New waits of its duration no longer join it (it has neither waits nor a timer). */
-  forget(): void {
     if (buckets.get(this.ms) === this) buckets.delete(this.ms);
   }
 }
@@ -146,7 +143,7 @@ function fire(bucket: TimerBucket): void {
     cancelWaiter(link.waiter, undefined, bucket.ms);
   }
   if (bucket.head !== null) bucket.arm(time);
-  else bucket.forget();
+  else bucket.release();
 }
 
 /** Expires `node` after `ms` milliseconds (finite, > 0) unless it is settled first. */
