@@ -31,8 +31,9 @@ export function parseFrames(stack: string | undefined): Frame[] {
     const text = raw.trim();
     let location: string;
     if (text.startsWith('at ')) {
-      // V8: the location is inside the last parentheses, or the whole rest; paths may hold spaces.
-      location = text.endsWith(')') ? text.slice(text.lastIndexOf('(') + 1, -1) : text.slice(3);
+      // V8: `at name (location)` or `at location`. A name holds no slash, a path may hold spaces
+      // and parentheses.
+      location = (/^at (?:[^/\\(]*? \()?(.+?)\)?$/.exec(text) as RegExpExecArray)[1] as string;
     } else {
       // SpiderMonkey / JavaScriptCore: `name@location`; names hold no `@`, paths may (`@scope`).
       const at = text.indexOf('@');
