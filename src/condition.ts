@@ -8,7 +8,7 @@ import {
   type PrimitiveOptions,
   type WaitOptions,
 } from './core/options.js';
-import { createdFor, Primitive } from './core/primitive.js';
+import { createOwned, Primitive } from './core/primitive.js';
 import type { Releaser } from './core/releaser.js';
 import { timerNow } from './core/timers.js';
 import type { Waiter } from './core/waiter.js';
@@ -28,11 +28,11 @@ function isLock(value: unknown): value is Lock {
  * timed-out wait re-acquires the lock before it rejects.
  */
 class ConditionWaiters extends WaiterQueue<true> {
-  constructor(
-    owner: Condition,
-    readonly lock: Lock,
-  ) {
+  declare readonly lock: Lock;
+
+  constructor(owner: Condition, lock: Lock) {
     super(owner, 'wait');
+    this.lock = lock;
   }
 
   override onCancel(node: Waiter<true>, reason: unknown): void {
@@ -101,9 +101,11 @@ export class Condition extends Primitive {
   constructor(lock?: Lock | PrimitiveOptions, options?: PrimitiveOptions) {
     // Before super(): a Condition that failed to construct must not reach the inspector.
     if (lock !== undefined && !isLock(lock)) {
-      const proto = typeof lock === 'object' && lock !== null ? Object.getPrototypeOf(lock) : undefined;
       const error = invalidKeys(lock, PRIMITIVE_KEYS);
-      if ((proto !== Object.prototype && proto !== null) || options !== undefined || error !== undefined) {
+      // Only a plain object stands in for the options: not another primitive, whose own keys
+      // (`name`) would pass for options.
+      const proto = error === undefined ? Object.getPrototypeOf(lock) : null;
+      if (error !== undefined || options !== undefined || (proto !== Object.prototype && proto !== null)) {
         throw new TypeError(
           `The "lock" argument must be a Lock, an options object or undefined${error ? ` (${error.message})` : ''}`,
         );
@@ -115,8 +117,7 @@ export class Condition extends Primitive {
     // Its own lock carries its name and limit: notified and aborting waiters queue there. For
     // the inspector, it is created where this condition is.
     this.#lock =
-      (lock as Lock | undefined) ??
-      createdFor(new.target, () => new Lock({ name: this.name, maxWaiters: options?.maxWaiters }));
+      (lock as Lock | undefined) ?? createOwned(() => new Lock({ name: this.name, maxWaiters: options?.maxWaiters }));
     this.#waiters = new ConditionWaiters(this, this.#lock);
   }
 
@@ -197,9 +198,9 @@ export class Condition extends Primitive {
   wait(options?: WaitOptions): Promise<true> {
     const rejected = this.#check(options, 'wait');
     if (rejected !== undefined) return rejected;
-    if (options?.timeout === 0) return Promise.reject(timeoutError(this, 'wait', 0));
     const waiting = this.#waiters.wait(options);
-    this.#lock.release();
+    // `timeout: 0` has rejected at once, registering nothing: the caller keeps the lock.
+    if (options?.timeout !== 0) this.#lock.release();
     return waiting;
   }
 
@@ -304,8 +305,9 @@ export class Condition extends Primitive {
     return 'Condition';
   }
 
+  // As a Lock's (`lock.ts`), word for word.
   protected describeState(): string {
-    return `${this.#lock.isLocked() ? 'locked' : 'unlocked'}, waiters:${this.#waiters.size}`;
+    return `${this.isLocked() ? 'locked' : 'unlocked'}, waiters:${this.waiterCount}`;
   }
 
   /**

@@ -121,7 +121,7 @@ describe('a creation site is the line that called the constructor', () => {
       expect(site.slice(0, at), `${name}: ${site}`).toMatch(file);
       expect(site.slice(at + 1), `${name}: ${site}`).toBe(lines[key]);
     }
-    // A Condition's own Lock is created where the Condition is.
+    // A Condition's own Lock has the Condition's site.
     const own = snapshot().rows.filter((row) => row.name === `${tag}-condition`);
     expect(own.map((row) => row.kind).sort()).toEqual(['Condition', 'Lock']);
     expect(new Set(own.map((row) => row.site)).size).toBe(1);

@@ -41,24 +41,24 @@ export function getDefaultMaxWaiters(): number {
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
 /**
- * The inspector's hook: called with each new primitive and the constructor whose caller is its
- * creation site.
+ * The inspector's hook: called with each new primitive, the class constructed (its caller is the
+ * creation site), and whether a primitive made it for itself.
  */
-type Tracker = (primitive: Primitive, maker: AnyClass) => void;
+type Tracker = (primitive: Primitive, maker: AnyClass, owned: boolean) => void;
 
-/** Set while a primitive constructs one for itself (a Condition's own Lock). */
-let creator: AnyClass | undefined;
+/** True while a primitive constructs one for itself (a Condition's own Lock). */
+let owning = false;
 
 /**
- * Runs `make`, a construction of primitives on behalf of a primitive whose constructor is
- * `owner`: the inspector then records the caller of `owner` as their creation site.
+ * Runs `make`, which constructs primitives on behalf of the primitive being constructed (a
+ * Condition's own Lock): the inspector gives them their owner's creation site.
  */
-export function createdFor<T>(owner: AnyClass, make: () => T): T {
-  creator = owner;
+export function createOwned<T>(make: () => T): T {
+  owning = true;
   try {
     return make();
   } finally {
-    creator = undefined;
+    owning = false;
   }
 }
 
@@ -100,7 +100,7 @@ export abstract class Primitive {
     }
     // Without trackWaiters() this is one comparison. The tracker is process-wide (`state.ts`).
     const track = state.track as Tracker | undefined;
-    if (track !== undefined) track(this, creator ?? new.target);
+    if (track !== undefined) track(this, new.target, owning);
   }
 
   /**

@@ -42,10 +42,10 @@ export interface State {
   /** `primitive.ts`: the default `maxWaiters`. */
   maxWaiters: number;
   /**
-   * `waitsafe/inspect`: called with every new primitive while tracking, and the constructor
-   * whose caller created it.
+   * `waitsafe/inspect`: called with every new primitive while tracking, the class constructed,
+   * and whether a primitive made it for itself.
    */
-  track?: ((primitive: never, maker: AnyClass) => void) | undefined;
+  track?: ((primitive: never, maker: AnyClass, owned: boolean) => void) | undefined;
   /** `waitsafe/inspect`: its registry, made by the first inspector that loads. */
   inspector?: unknown;
 }

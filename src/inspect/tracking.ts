@@ -44,12 +44,20 @@ const registry = state.inspector as Registry;
 /** Frames of the inspector between `siteOf` and the primitive's constructors: `track`. */
 const TRACK_FRAMES = 1;
 
-function track(primitive: Primitive, maker: AnyClass): void {
+/** The site of the primitive tracked last: a primitive made by another (`owned`) shares it. */
+let lastSite: string | undefined;
+
+function track(primitive: Primitive, maker: AnyClass, owned: boolean): void {
+  let site: string | undefined;
+  if (registry.stackSessions > 0) {
+    site = owned ? lastSite : siteOf(maker, TRACK_FRAMES);
+    lastSite = site;
+  }
   const entry: Tracked = {
     ref: new WeakRef(primitive),
     kind: primitive[Symbol.toStringTag],
     name: primitive.name,
-    site: registry.stackSessions > 0 ? siteOf(maker, TRACK_FRAMES) : undefined,
+    site,
   };
   registry.tracked.add(entry);
   registry.collected.register(primitive, entry);
@@ -97,7 +105,7 @@ export function trackWaiters(options?: { stacks?: boolean | undefined }): () => 
   }
   registry.sessions++;
   if (stacks === true) registry.stackSessions++;
-  state.track ??= track as (primitive: never, maker: AnyClass) => void;
+  state.track ??= track as (primitive: never, maker: AnyClass, owned: boolean) => void;
   let stopped = false;
   return () => {
     if (stopped) return;
