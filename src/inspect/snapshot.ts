@@ -17,6 +17,7 @@ import { liveTracked } from './tracking.js';
 export interface SnapshotRow {
   /** The public class name: `Event`, `PriorityQueue`, `BoundedSemaphore`, ... */
   kind: string;
+  /** Their `name`, or `undefined` for unnamed primitives. */
   name: string | undefined;
   /** Where they were created (with `stacks`), as `path:line`. */
   site: string | undefined;
@@ -35,7 +36,9 @@ export interface SnapshotRow {
  * ```
  */
 export interface DiffRow extends SnapshotRow {
+  /** The change in live primitives since the base snapshot. */
   primitivesDelta: number;
+  /** The change in pending waits since the base snapshot: a leak keeps this growing. */
   waitersDelta: number;
 }
 
@@ -72,7 +75,21 @@ export interface WaiterSnapshot {
   readonly waiters: number;
   /** Grouped by kind, name and creation site; most waiters first. */
   readonly rows: readonly SnapshotRow[];
-  /** The change since `base` (an earlier snapshot). */
+  /**
+   * The change since `base` (an earlier snapshot, from any copy of `waitsafe/inspect`): growing
+   * rows first, then unchanged, then shrinking ones.
+   *
+   * @throws {TypeError} If `base` is not a snapshot.
+   *
+   * @example
+   * ```ts
+   * const first = snapshot();
+   * // ... later
+   * for (const row of snapshot().diff(first).rows) {
+   *   if (row.waitersDelta > 100) console.warn(`${row.kind} ${row.name}: +${row.waitersDelta} waiters`);
+   * }
+   * ```
+   */
   diff(base: WaiterSnapshot): WaiterDiff;
   /** A fixed-width table, like a heap partition. */
   toString(): string;
