@@ -86,8 +86,7 @@ export class Barrier extends Primitive {
    * ```
    */
   reset(): void {
-    this.#broken = false;
-    cancelAll(this.#waiters, () => this.#brokenError('was reset'));
+    this.#break(false, 'was reset');
   }
 
   /**
@@ -101,8 +100,7 @@ export class Barrier extends Primitive {
    * ```
    */
   abort(): void {
-    this.#broken = true;
-    cancelAll(this.#waiters, () => this.#brokenError('was aborted'));
+    this.#break(true, 'was aborted');
   }
 
   /**
@@ -149,8 +147,13 @@ export class Barrier extends Primitive {
   }
 
   protected describeState(): string {
-    const state = `parties:${this.#parties}, waiting:${this.#waiters.size}`;
-    return this.#broken ? `broken, ${state}` : state;
+    return `${this.#broken ? 'broken, ' : ''}parties:${this.#parties}, waiting:${this.#waiters.size}`;
+  }
+
+  /** Sets whether the barrier is broken, and rejects every waiting party: the barrier `what`. */
+  #break(broken: boolean, what: string): void {
+    this.#broken = broken;
+    cancelAll(this.#waiters, () => this.#brokenError(what));
   }
 
   #brokenError(what: string): BrokenBarrierError {

@@ -104,8 +104,11 @@ export class Condition extends Primitive {
       const error = invalidKeys(lock, PRIMITIVE_KEYS);
       // Only a plain object stands in for the options: not another primitive, whose own keys
       // (`name`) would pass for options.
-      const proto = error === undefined ? Object.getPrototypeOf(lock) : null;
-      if (error !== undefined || options !== undefined || (proto !== Object.prototype && proto !== null)) {
+      if (
+        error !== undefined ||
+        options !== undefined ||
+        ![Object.prototype, null].includes(Object.getPrototypeOf(lock))
+      ) {
         throw new TypeError(
           `The "lock" argument must be a Lock, an options object or undefined${error ? ` (${error.message})` : ''}`,
         );
@@ -139,6 +142,12 @@ export class Condition extends Primitive {
    * Releases the underlying lock ({@link Lock.release}).
    *
    * @throws {DOMException} `InvalidStateError` if the lock is not locked.
+   *
+   * @example
+   * ```ts
+   * await cond.acquire();
+   * cond.release();
+   * ```
    */
   release(): void {
     this.#lock.release();
@@ -233,13 +242,13 @@ export class Condition extends Primitive {
 
   async #waitFor<T>(predicate: () => T, signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
     let result = predicate();
-    if (result) return result;
     const deadline = timeout === undefined ? Infinity : timerNow() + timeout;
-    for (;;) {
+    while (!result) {
       const remaining = deadline - timerNow();
       if (remaining <= 0) throw timeoutError(this, 'waitFor', timeout as number);
       try {
-        await this.wait({ signal, timeout: remaining === Infinity ? undefined : Math.ceil(remaining) });
+        // What is left of the one deadline (`Infinity`: no limit).
+        await this.wait({ signal, timeout: Math.ceil(remaining) });
       } catch (error) {
         // Our own per-wait timeout becomes the call's TimeoutError; an abort passes through.
         if (signal?.aborted && signal.reason === error) throw error;
@@ -249,8 +258,8 @@ export class Condition extends Primitive {
         throw error;
       }
       result = predicate();
-      if (result) return result;
     }
+    return result;
   }
 
   /**
@@ -269,7 +278,7 @@ export class Condition extends Primitive {
    */
   notify(n = 1): void {
     checkInteger(n, 'The "n" argument', 0);
-    if (!this.#lock.isLocked()) throw this.#notHeld('notify');
+    this.#checkHeld('notify');
     for (let i = 0; i < n && this.#waiters.notifyHead(); i++);
   }
 
@@ -284,7 +293,7 @@ export class Condition extends Primitive {
    * ```
    */
   notifyAll(): void {
-    if (!this.#lock.isLocked()) throw this.#notHeld('notifyAll');
+    this.#checkHeld('notifyAll');
     while (this.#waiters.notifyHead());
   }
 
@@ -315,17 +324,22 @@ export class Condition extends Primitive {
    * held (a usage error, reported even with an aborted signal), then an already-aborted signal.
    */
   #check(options: WaitOptions | undefined, method: string): Promise<never> | undefined {
-    if (options !== undefined) {
-      const error = invalidOptions(options);
-      if (error !== undefined) return Promise.reject(error);
+    try {
+      if (options !== undefined) {
+        const error = invalidOptions(options);
+        if (error !== undefined) throw error;
+      }
+      this.#checkHeld(method);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (!this.#lock.isLocked()) return Promise.reject(this.#notHeld(method));
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return undefined;
   }
 
-  #notHeld(method: string): DOMException {
-    return invalidStateError(`${this.label}: ${method}() requires the lock to be held`);
+  /** Throws an `InvalidStateError` naming `method` unless the lock is held. */
+  #checkHeld(method: string): void {
+    if (!this.#lock.isLocked()) throw invalidStateError(`${this.label}: ${method}() requires the lock to be held`);
   }
 }

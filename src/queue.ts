@@ -3,6 +3,7 @@ import {
   badValue,
   checkFunction,
   checkInteger,
+  PRIMITIVE_KEYS,
   type PrimitiveOptions,
   rejectInvalid,
   type WaitOptions,
@@ -42,11 +43,6 @@ export interface PriorityQueueOptions<T> extends QueueOptions {
   compare?: ((a: T, b: T) => number) | undefined;
 }
 
-function checkMaxSize(options: unknown): number {
-  const maxSize = (options as QueueOptions | undefined)?.maxSize;
-  return maxSize === undefined ? 0 : checkInteger(maxSize, 'The "maxSize" option', 0);
-}
-
 const resolvedVoid: Promise<void> = Promise.resolve();
 
 /**
@@ -79,7 +75,7 @@ const resolvedVoid: Promise<void> = Promise.resolve();
  */
 export class Queue<T> extends Primitive {
   /** @internal */
-  static override optionKeys: readonly string[] = ['name', 'maxWaiters', 'maxSize'];
+  static override optionKeys: readonly string[] = [...PRIMITIVE_KEYS, 'maxSize'];
   readonly #maxSize: number;
   readonly #getters: WaiterQueue<T> = new WaiterQueue<T>(this, 'get');
   readonly #putters: WaiterQueue<void> = new WaiterQueue<void>(this, 'put');
@@ -94,9 +90,10 @@ export class Queue<T> extends Primitive {
    *   `>= 0` or `Infinity`.
    */
   constructor(options?: QueueOptions) {
-    const maxSize = checkMaxSize(options);
+    const maxSize = options?.maxSize;
+    if (maxSize !== undefined) checkInteger(maxSize, 'The "maxSize" option', 0);
     super(options);
-    this.#maxSize = maxSize;
+    this.#maxSize = maxSize ?? 0;
     this.#items = this.createStore(options);
   }
 
@@ -265,7 +262,13 @@ export class Queue<T> extends Primitive {
     if (this.#unfinished <= 0) {
       throw invalidStateError(`${this.label}: taskDone() called more times than items were put`);
     }
-    if (--this.#unfinished === 0) this.#joiners.resolveAll(undefined);
+    this.#finish(1);
+  }
+
+  /** Counts `n` items as processed (never below 0), and resolves the joiners at 0. */
+  #finish(n: number): void {
+    this.#unfinished = Math.max(0, this.#unfinished - n);
+    if (this.#unfinished === 0) this.#joiners.resolveAll(undefined);
   }
 
   /**
@@ -311,11 +314,7 @@ export class Queue<T> extends Primitive {
       throw badValue('The "immediate" argument', 'a boolean or undefined', immediate);
     }
     this.#isShutDown = true;
-    if (immediate) {
-      const discarded = this.#items.clear();
-      this.#unfinished = Math.max(0, this.#unfinished - discarded);
-      if (this.#unfinished === 0) this.#joiners.resolveAll(undefined);
-    }
+    if (immediate) this.#finish(this.#items.clear());
     cancelAll(this.#putters, () => this.#shutDownError('put'));
     cancelAll(this.#getters, () => this.#shutDownError('get'));
   }
@@ -387,9 +386,9 @@ export class Queue<T> extends Primitive {
   }
 
   protected describeState(): string {
-    const bound = this.#maxSize === 0 ? '∞' : String(this.#maxSize);
-    const state = `size:${this.#items.size}/${bound}, waiters:${this.waiterCount}`;
-    return this.#isShutDown ? `${state}, shut down` : state;
+    // A bound of 0 is no bound.
+    const bound = this.#maxSize || '∞';
+    return `size:${this.#items.size}/${bound}, waiters:${this.waiterCount}${this.#isShutDown ? ', shut down' : ''}`;
   }
 
   #shutDownError(method: string): QueueShutDownError {
@@ -446,7 +445,7 @@ export class LifoQueue<T> extends Queue<T> {
  */
 export class PriorityQueue<T> extends Queue<T> {
   /** @internal */
-  static override optionKeys: readonly string[] = ['name', 'maxWaiters', 'maxSize', 'compare'];
+  static override optionKeys: readonly string[] = [...Queue.optionKeys, 'compare'];
   /**
    * @param options `compare` (default: `<` on numbers and strings), `maxSize` (0 or absent:
    *   unbounded), `name` and `maxWaiters`.

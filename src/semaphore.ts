@@ -104,6 +104,14 @@ export class BoundedSemaphore extends Semaphore {
    * Returns a permit, like {@link Semaphore.release}.
    *
    * @throws {RangeError} If that would make more permits free than the initial value.
+   *
+   * @example
+   * ```ts
+   * const slots = new BoundedSemaphore(1);
+   * await slots.acquire();
+   * slots.release();
+   * slots.release(); // RangeError: the value is back at its initial value of 1
+   * ```
    */
   override release(): void {
     super.release();

@@ -3,6 +3,11 @@
  * engine's shared timers and its one-listener-per-signal registry. No `AbortSignal.timeout`,
  * no `AbortSignal.any`, and no listener per call on a long-lived signal.
  *
+ * Each call (each Deadline) registers in a small queue of its own rather than in one module-wide
+ * list: a registration is then held only by its signal's listener and its timer, so a call whose
+ * signal becomes garbage (and that has no timer) is garbage too, instead of being kept by a global
+ * list forever.
+ *
  * @module
  */
 
@@ -13,20 +18,18 @@ import { now } from './core/timers.js';
 import { rejectWaiter, type Waiter } from './core/waiter.js';
 import { WaiterQueue, type WaitOwner, watch } from './core/waiters.js';
 
+function ignore(): void {}
+
 /**
  * The owner of the helpers' registrations. Not a Primitive: it has no waiters of its own to
- * report, never warns, and is never tracked by the inspector.
+ * report, never warns, and is never tracked by the inspector. Its label, with the helper's name
+ * as the verb, makes `timeout()`'s TimeoutError message.
  */
-class Registrations implements WaitOwner {
-  constructor(readonly label: string) {}
+const helpers: WaitOwner = { label: 'waitsafe', checkWaiters: ignore };
 
-  checkWaiters(): void {}
-}
-
-function checkMs(ms: unknown, what: string): number {
-  if (typeof ms !== 'number') throw badValue(`The "${what}" argument`, 'a number of milliseconds', ms);
-  if (!(ms >= 0)) throw badValue(`The "${what}" argument`, '>= 0 or Infinity', ms, true);
-  return ms;
+function checkMs(ms: unknown): void {
+  if (typeof ms !== 'number') throw badValue('The "ms" argument', 'a number of milliseconds', ms);
+  if (!(ms >= 0)) throw badValue('The "ms" argument', '>= 0 or Infinity', ms, true);
 }
 
 /** Checks a `{ signal }` options argument (strictly: no other key) and returns its signal. */
@@ -37,26 +40,15 @@ function checkSignalOption(options: unknown): AbortSignal | undefined {
   return (options as { signal?: AbortSignal }).signal;
 }
 
-function ignore(): void {}
-
-function deadlineError(what: string, ms: number): DOMException {
-  return new DOMException(`${what} timed out after ${ms} ms`, 'TimeoutError');
-}
-
 // ---------------------------------------------------------------------------------------------
 // sleep
 
-class Sleeps extends WaiterQueue<void> {
+/** A `sleep()` call: its timeout is the event it waits for. */
+class Sleep extends WaiterQueue<void> {
   override onExpire(node: Waiter<void>): void {
     node.resolve(undefined);
   }
 }
-
-const sleepOwner = new Registrations('sleep');
-
-// Each call gets its own small queue rather than one module-wide list: a registration is then
-// held only by its signal's listener and its timer, so a call whose signal becomes garbage
-// (and that has no timer) is garbage too, instead of being kept by a global list forever.
 
 /**
  * Resolves after `ms` milliseconds, like `timers/promises`' `setTimeout` but on shared timers:
@@ -78,92 +70,30 @@ const sleepOwner = new Registrations('sleep');
  * ```
  */
 export function sleep(ms: number, options?: { signal?: AbortSignal | undefined }): Promise<void> {
-  let signal: AbortSignal | undefined;
-  try {
-    checkMs(ms, 'ms');
-    signal = checkSignalOption(options);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  // Nothing could ever end it: register nothing that would stay behind.
-  if (ms === Infinity && signal === undefined) return new Promise<void>(() => {});
+  // What the executor throws rejects the promise: a bad argument, or an aborted signal's reason.
   return new Promise<void>((resolve) => {
-    watch(new Sleeps(sleepOwner, 'sleep'), signal, ms, undefined, resolve);
+    checkMs(ms);
+    const signal = checkSignalOption(options);
+    if (signal?.aborted) throw signal.reason;
+    // With no deadline and no signal nothing could ever end it: register nothing that would stay.
+    if (ms !== Infinity || signal !== undefined) watch(new Sleep(helpers, 'sleep'), signal, ms, undefined, resolve);
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // timeout / timeoutAt
 
-/** What a `timeout()` call's registration settles. */
-interface TimeoutCall {
-  readonly controller: AbortController;
-  readonly ms: number;
-}
-
-class TimeoutCalls extends WaiterQueue<unknown> {
-  /** The outer signal aborted: abort `fn`'s signal with its reason, and reject with it. */
+/**
+ * A `timeout()` call. Its registration's data is the controller of `fn`'s signal. At the
+ * deadline, the inherited `onExpire` calls `onCancel` with a fresh TimeoutError
+ * (`waitsafe: timeout() timed out after 50 ms`).
+ */
+class TimeoutCall extends WaiterQueue<unknown> {
+  /** The outer signal aborted, or the deadline passed: abort `fn`'s signal, and reject, with `reason`. */
   override onCancel(node: Waiter<unknown>, reason: unknown): void {
-    (node.data as TimeoutCall).controller.abort(reason);
+    (node.data as AbortController).abort(reason);
     rejectWaiter(node, reason);
   }
-
-  /** The deadline: abort `fn`'s signal with a TimeoutError, and reject with it. */
-  override onExpire(node: Waiter<unknown>): void {
-    const call = node.data as TimeoutCall;
-    const error = deadlineError('timeout()', call.ms);
-    call.controller.abort(error);
-    rejectWaiter(node, error);
-  }
-}
-
-const timeoutOwner = new Registrations('timeout');
-
-function runWithTimeout<T>(
-  ms: number,
-  fn: (signal: AbortSignal) => T | PromiseLike<T>,
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  const controller = new AbortController();
-  const timeoutCalls = new TimeoutCalls(timeoutOwner, 'timeout');
-  let node: Waiter<unknown> | undefined;
-  const promise = new Promise<T>((resolve) => {
-    node = watch(
-      timeoutCalls,
-      signal,
-      ms,
-      { controller, ms } satisfies TimeoutCall,
-      resolve as (value: unknown) => void,
-    );
-  });
-  const registration = node as Waiter<unknown>;
-  let result: T | PromiseLike<T>;
-  try {
-    result = fn(controller.signal);
-  } catch (error) {
-    if (timeoutCalls.detach(registration)) rejectWaiter(registration, error);
-    return promise;
-  }
-  // Whatever settles first wins; a later outcome of fn is ignored (and handled here, so it never
-  // becomes an unhandled rejection).
-  let settled: Promise<T>;
-  try {
-    settled = Promise.resolve(result);
-  } catch (error) {
-    // A promise whose `constructor` getter throws.
-    if (timeoutCalls.detach(registration)) rejectWaiter(registration, error);
-    return promise;
-  }
-  settled.then(
-    (value) => {
-      if (timeoutCalls.detach(registration)) registration.resolve(value as never);
-    },
-    (error: unknown) => {
-      if (timeoutCalls.detach(registration)) rejectWaiter(registration, error);
-    },
-  );
-  return promise;
 }
 
 /**
@@ -198,16 +128,30 @@ export function timeout<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
   options?: { signal?: AbortSignal | undefined },
 ): Promise<T> {
-  let signal: AbortSignal | undefined;
-  try {
-    checkMs(ms, 'ms');
+  // What the executor throws rejects the promise: a bad argument, or an aborted signal's reason
+  // (then `fn` is not called).
+  return new Promise<T>((resolve) => {
+    checkMs(ms);
     checkFunction(fn, 'The "fn" argument');
-    signal = checkSignalOption(options);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return runWithTimeout(ms, fn, signal);
+    const signal = checkSignalOption(options);
+    if (signal?.aborted) throw signal.reason;
+    const controller = new AbortController();
+    const call = new TimeoutCall(helpers, 'timeout');
+    const node = watch(call, signal, ms, controller, resolve as (value: unknown) => void);
+    // Whatever settles first wins; a later outcome of fn is ignored (and handled here, so it
+    // never becomes an unhandled rejection).
+    const fail = (error: unknown): void => {
+      if (call.detach(node)) rejectWaiter(node, error);
+    };
+    try {
+      // Throws if fn throws, or returns a promise whose `constructor` getter throws.
+      Promise.resolve(fn(controller.signal)).then((value) => {
+        if (call.detach(node)) node.resolve(value);
+      }, fail);
+    } catch (error) {
+      fail(error);
+    }
+  });
 }
 
 /**
@@ -233,7 +177,9 @@ export function timeoutAt<T>(
   if (typeof deadline !== 'number') {
     return Promise.reject(badValue('The "deadline" argument', 'a number', deadline));
   }
-  if (Number.isNaN(deadline)) return Promise.reject(new RangeError('The "deadline" argument must not be NaN'));
+  if (Number.isNaN(deadline)) {
+    return Promise.reject(badValue('The "deadline" argument', 'a number other than NaN', deadline, true));
+  }
   // Whole milliseconds, rounded up (never early), so that calls share timers more often.
   const ms = deadline === Infinity ? deadline : Math.max(0, Math.ceil(deadline - now()));
   return timeout(ms, fn, options);
@@ -242,19 +188,19 @@ export function timeoutAt<T>(
 // ---------------------------------------------------------------------------------------------
 // Deadline
 
-class DeadlineTimers extends WaiterQueue<void> {
-  override onCancel(node: Waiter<void>, reason: unknown): void {
-    (node.data as Deadline)[outerAborted](reason);
-  }
+/**
+ * A Deadline's registration while armed (on its outer signal, and its timer), one per Deadline.
+ * Its data is the Deadline's controller, which it aborts as a `timeout()` call does its own (the
+ * registration's `resolve` does nothing); it remembers whether the deadline passed.
+ */
+class DeadlineRegistration extends TimeoutCall {
+  expired = false;
 
-  override onExpire(node: Waiter<void>): void {
-    (node.data as Deadline)[fired]();
+  override onExpire(node: Waiter<unknown>, ms: number): void {
+    this.expired = true;
+    this.onCancel(node, new DOMException(`Deadline timed out after ${ms} ms`, 'TimeoutError'));
   }
 }
-
-const deadlineOwner = new Registrations('Deadline');
-const outerAborted = Symbol('outerAborted');
-const fired = Symbol('fired');
 
 /**
  * A deadline as an `AbortSignal` source: asyncio's `Timeout` (`async with asyncio.timeout(5)`),
@@ -279,12 +225,9 @@ const fired = Symbol('fired');
  */
 export class Deadline implements Disposable {
   readonly #controller = new AbortController();
+  readonly #registration = new DeadlineRegistration(helpers, 'Deadline');
   readonly #outer: AbortSignal | undefined;
-  #node: Waiter<void> | undefined;
-  #when: number;
-  /** The milliseconds of the last arming, for the TimeoutError message. */
-  #ms = 0;
-  #expired = false;
+  #when = Infinity;
   #disposed = false;
 
   /**
@@ -294,15 +237,11 @@ export class Deadline implements Disposable {
    * @throws {RangeError} If `ms` is negative or NaN.
    */
   constructor(ms: number, options?: { signal?: AbortSignal | undefined }) {
-    checkMs(ms, 'ms');
+    checkMs(ms);
     const outer = checkSignalOption(options);
     this.#outer = outer;
-    this.#when = Infinity;
-    if (outer?.aborted) {
-      this.#controller.abort(outer.reason);
-      return;
-    }
-    this.#arm(ms);
+    if (outer?.aborted) this.#controller.abort(outer.reason);
+    else this.#arm(ms);
   }
 
   /**
@@ -339,7 +278,7 @@ export class Deadline implements Disposable {
    * ```
    */
   expired(): boolean {
-    return this.#expired;
+    return this.#registration.expired;
   }
 
   /**
@@ -355,10 +294,11 @@ export class Deadline implements Disposable {
    * ```
    */
   reschedule(ms: number): void {
-    checkMs(ms, 'ms');
+    checkMs(ms);
     if (this.#disposed) throw invalidStateError('Deadline: reschedule() after dispose');
     if (this.#controller.signal.aborted) {
-      throw invalidStateError(`Deadline: reschedule() after the deadline ${this.#expired ? 'passed' : 'was aborted'}`);
+      const why = this.#registration.expired ? 'passed' : 'was aborted';
+      throw invalidStateError(`Deadline: reschedule() after the deadline ${why}`);
     }
     this.#disarm();
     this.#arm(ms);
@@ -379,56 +319,29 @@ export class Deadline implements Disposable {
   }
 
   #arm(ms: number): void {
-    this.#ms = ms;
     this.#when = ms === Infinity ? ms : now() + ms;
     // With no deadline and no outer signal there is nothing to register.
-    if (ms === Infinity && this.#outer === undefined) return;
-    this.#node = watch(new DeadlineTimers(deadlineOwner, 'deadline'), this.#outer, ms, this, ignore);
+    if (ms !== Infinity || this.#outer !== undefined) {
+      watch(this.#registration, this.#outer, ms, this.#controller, ignore);
+    }
   }
 
+  /** Drops its registration, if armed (settling it calls `ignore`). */
   #disarm(): void {
-    const node = this.#node;
-    if (node === undefined) return;
-    this.#node = undefined;
-    node.queue?.detach(node);
-  }
-
-  /** @internal */
-  [fired](): void {
-    this.#node = undefined;
-    this.#expired = true;
-    this.#controller.abort(deadlineError('Deadline', this.#ms));
-  }
-
-  /** @internal */
-  [outerAborted](reason: unknown): void {
-    this.#node = undefined;
-    this.#controller.abort(reason);
+    this.#registration.resolveAll(undefined);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // linkSignals
 
-/** One `linkSignals()` call: its controller and its registration on each input. */
-interface Link {
-  readonly controller: AbortController;
-  readonly nodes: Waiter<void>[];
-}
-
-class LinkListeners extends WaiterQueue<void> {
+/** A `linkSignals()` call: one registration per input. Their data is the call's controller. */
+class Link extends WaiterQueue<void> {
+  /** An input aborted: drop the registrations on the others, and abort with its reason. */
   override onCancel(node: Waiter<void>, reason: unknown): void {
-    const link = node.data as Link;
-    unlink(link);
-    link.controller.abort(reason);
+    this.resolveAll(undefined);
+    (node.data as AbortController).abort(reason);
   }
-}
-
-const linkOwner = new Registrations('linkSignals');
-
-function unlink(link: Link): void {
-  for (const node of link.nodes) node.queue?.detach(node);
-  link.nodes.length = 0;
 }
 
 /**
@@ -449,25 +362,23 @@ function unlink(link: Link): void {
  * ```
  */
 export function linkSignals(...signals: (AbortSignal | undefined)[]): AbortSignal & Disposable {
-  for (let i = 0; i < signals.length; i++) {
-    const signal = signals[i];
+  signals.forEach((signal, i) => {
     if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new TypeError(`Argument ${i} of linkSignals() must be an AbortSignal or undefined`);
+      throw badValue(`Argument ${i} of linkSignals()`, 'an AbortSignal or undefined', signal);
     }
-  }
+  });
   const controller = new AbortController();
-  const link: Link = { controller, nodes: [] };
+  const link = new Link(helpers, 'linkSignals');
   const linked = controller.signal as AbortSignal & Disposable;
-  Object.defineProperty(linked, disposeSymbol, { value: () => unlink(link), configurable: true });
-  for (const signal of signals) {
-    if (signal?.aborted) {
-      controller.abort(signal.reason);
-      return linked;
-    }
+  // Resolving a registration calls `ignore`: this just drops them all.
+  Object.defineProperty(linked, disposeSymbol, { value: () => link.resolveAll(undefined), configurable: true });
+  const aborted = signals.find((signal) => signal?.aborted);
+  if (aborted !== undefined) {
+    controller.abort(aborted.reason);
+    return linked;
   }
   for (const signal of signals) {
-    if (signal !== undefined)
-      link.nodes.push(watch(new LinkListeners(linkOwner, 'link'), signal, undefined, link, ignore));
+    if (signal !== undefined) watch(link, signal, undefined, controller, ignore);
   }
   return linked;
 }

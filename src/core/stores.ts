@@ -107,13 +107,9 @@ export class HeapStore<T> implements ItemStore<T> {
   #seqs: number[] = [];
   #seq = 0;
   readonly #compare: (a: T, b: T) => number;
-  readonly #custom: boolean;
-  /** With the default order: the type of the stored items, which must all be of one type. */
-  #type: 'number' | 'string' | undefined;
 
   constructor(compare: ((a: T, b: T) => number) | undefined) {
     this.#compare = compare ?? defaultCompare;
-    this.#custom = compare !== undefined;
   }
 
   get size(): number {
@@ -121,18 +117,16 @@ export class HeapStore<T> implements ItemStore<T> {
   }
 
   invalid(item: T): TypeError | undefined {
-    if (this.#custom) return undefined;
+    if (this.#compare !== defaultCompare) return undefined;
+    // `<` orders numbers (but not NaN) or strings, and not a mix of the two: the stored items
+    // are all of the type of the first.
     const type = typeof item;
-    if (type !== 'number' && type !== 'string') {
-      return new TypeError(
-        `PriorityQueue orders numbers and strings by default, got ${type}: pass a "compare" option to order other items`,
-      );
-    }
-    if (type === 'number' && Number.isNaN(item)) return new TypeError('PriorityQueue cannot order NaN');
-    if (this.#items.length > 0 && type !== this.#type) {
-      return new TypeError(`PriorityQueue holds ${this.#type}s and cannot order a ${type} among them`);
-    }
-    return undefined;
+    const held = this.#items.length > 0 ? typeof this.#items[0] : type;
+    if ((type === 'string' || (type === 'number' && !Number.isNaN(item))) && type === held) return undefined;
+    const got = Number.isNaN(item) ? 'NaN' : type === held ? type : `${type} among ${held}s`;
+    return new TypeError(
+      `PriorityQueue orders numbers (not NaN) or strings, not both, unless given a "compare" option: got ${got}`,
+    );
   }
 
   /** Whether `a` (inserted as `seqA`) comes out before `b` (inserted as `seqB`). */
@@ -154,20 +148,11 @@ export class HeapStore<T> implements ItemStore<T> {
       if (!this.#before(item, seq, items[parent] as T, seqs[parent] as number)) break;
       hole = parent;
     }
-    if (!this.#custom && items.length === 0) this.#type = typeof item as 'number' | 'string';
     this.#seq++;
-    // Move the ancestors on the path down one level, then drop the item into the hole.
-    let i = items.length;
+    // A new leaf, then the ancestors on its path to the hole move down into it.
     items.push(item);
     seqs.push(seq);
-    while (i !== hole) {
-      const parent = (i - 1) >> 1;
-      items[i] = items[parent] as T;
-      seqs[i] = seqs[parent] as number;
-      i = parent;
-    }
-    items[hole] = item;
-    seqs[hole] = seq;
+    this.#lower(items.length - 1, hole, item, seq);
   }
 
   shift(): T {
@@ -196,16 +181,9 @@ export class HeapStore<T> implements ItemStore<T> {
         hole = child;
       }
     } catch (error) {
-      // `compare` threw: move the nodes on the path back down one level, deepest first, and put
-      // the top back, so the heap is as it was.
-      for (let i = hole; i > 0; ) {
-        const parent = (i - 1) >> 1;
-        items[i] = items[parent] as T;
-        seqs[i] = seqs[parent] as number;
-        i = parent;
-      }
-      items[0] = top;
-      seqs[0] = topSeq;
+      // `compare` threw: move the nodes on the path back down and put the top back, so the heap
+      // is as it was.
+      this.#lower(hole, 0, top, topSeq);
       throw error;
     }
     items[hole] = last;
@@ -213,6 +191,23 @@ export class HeapStore<T> implements ItemStore<T> {
     items.pop();
     seqs.pop();
     return top;
+  }
+
+  /**
+   * Moves the nodes on the path from `top` down to its descendant `bottom` one level down (the
+   * one at `bottom` is overwritten), and puts `item`, inserted as `seq`, at `top`.
+   */
+  #lower(bottom: number, top: number, item: T, seq: number): void {
+    const items = this.#items;
+    const seqs = this.#seqs;
+    for (let i = bottom; i !== top; ) {
+      const parent = (i - 1) >> 1;
+      items[i] = items[parent] as T;
+      seqs[i] = seqs[parent] as number;
+      i = parent;
+    }
+    items[top] = item;
+    seqs[top] = seq;
   }
 
   clear(): number {
