@@ -31,7 +31,7 @@ export class Barrier extends Primitive {
    * @param parties How many parties make a round: an integer `>= 1`.
    * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
    * @throws {TypeError} If `parties` is not a number, or `options`, `name` or `maxWaiters` has
-   *   the wrong type.
+   *   the wrong type, or `options` has a key it does not know.
    * @throws {RangeError} If `parties` is not an integer `>= 1`, or `maxWaiters` is not an integer
    *   `>= 0` or `Infinity`.
    */
@@ -54,6 +54,13 @@ export class Barrier extends Primitive {
    * @returns A promise of the arrival index. It never throws synchronously.
    * @throws {BrokenBarrierError} (as a rejection) If the barrier is broken, or is reset or
    *   aborted while this party waits.
+   *
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example
    * ```ts

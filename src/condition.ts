@@ -129,6 +129,13 @@ export class Condition extends Primitive {
    *
    * *Cancellation.* As for {@link Lock.acquire}: giving up loses only the place in the queue.
    *
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
+   *
    * @example
    * ```ts
    * const release = await cond.acquire({ timeout: 1_000 });
@@ -170,6 +177,13 @@ export class Condition extends Primitive {
    *
    * *Cancellation.* `options` applies to acquiring the lock only.
    *
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
+   *
    * @example
    * ```ts
    * await cond.runExclusive(() => cond.notifyAll());
@@ -193,6 +207,12 @@ export class Condition extends Primitive {
    *
    * @returns A promise of `true`. It never throws synchronously.
    * @throws {DOMException} (as a rejection) `InvalidStateError` if the lock is not held.
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example
    * ```ts
@@ -225,6 +245,12 @@ export class Condition extends Primitive {
    *
    * @returns A promise of the predicate's truthy result. It never throws synchronously.
    * @throws {DOMException} (as a rejection) `InvalidStateError` if the lock is not held.
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example
    * ```ts

@@ -100,9 +100,12 @@ export class Event extends Primitive {
    *
    * @param options `signal` and/or `timeout` (milliseconds; `Infinity` or absent: no limit).
    * @returns A promise of `true`. It never throws synchronously.
-   * @throws {TypeError} (as a rejection) If `options`, `signal` or `timeout` has the wrong type.
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
    * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
    * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example Give up after 10 s, or when the request is aborted
    * ```ts

@@ -119,6 +119,13 @@ export class Queue<T> extends Primitive {
    * @throws {QueueShutDownError} (as a rejection) If the queue is shut down, or is shut down while
    *   the put waits.
    *
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
+   *
    * @example
    * ```ts
    * await queue.put(job, { signal: request.signal });
@@ -187,6 +194,13 @@ export class Queue<T> extends Primitive {
    * @returns A promise of the item. It never throws synchronously.
    * @throws {QueueShutDownError} (as a rejection) If the queue is shut down and empty, or is shut
    *   down while the get waits.
+   *
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example Give up after 1 s
    * ```ts
@@ -277,6 +291,13 @@ export class Queue<T> extends Primitive {
    * *Cancellation.* If the signal aborts or the timeout elapses first, the join rejects with the
    * abort reason or a `TimeoutError` DOMException, and leaves nothing behind; the queue is
    * unaffected.
+   *
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example
    * ```ts
@@ -411,7 +432,7 @@ export class Queue<T> extends Primitive {
 export class LifoQueue<T> extends Queue<T> {
   /**
    * @param options `maxSize` (0 or absent: unbounded), `name` and `maxWaiters`.
-   * @throws {TypeError} If an option has the wrong type.
+   * @throws {TypeError} If an option has the wrong type, or `options` has a key it does not know.
    * @throws {RangeError} If `maxSize` or `maxWaiters` is out of range.
    */
   constructor(options?: QueueOptions) {
@@ -449,7 +470,8 @@ export class PriorityQueue<T> extends Queue<T> {
   /**
    * @param options `compare` (default: `<` on numbers and strings), `maxSize` (0 or absent:
    *   unbounded), `name` and `maxWaiters`.
-   * @throws {TypeError} If an option has the wrong type (`compare` must be a function).
+   * @throws {TypeError} If an option has the wrong type (`compare` must be a function), or
+   *   `options` has a key it does not know.
    * @throws {RangeError} If `maxSize` or `maxWaiters` is out of range.
    */
   constructor(options?: PriorityQueueOptions<T>) {

@@ -23,7 +23,8 @@ export class Semaphore extends PermitPool {
   /**
    * @param value Permits available at first: an integer `>= 0` (default 1).
    * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
-   * @throws {TypeError} If `value`, `options`, `name` or `maxWaiters` has the wrong type.
+   * @throws {TypeError} If `value`, `options`, `name` or `maxWaiters` has the wrong type, or
+   *   `options` has a key it does not know.
    * @throws {RangeError} If `value` is not an integer `>= 0`, or `maxWaiters` is not an integer
    *   `>= 0` or `Infinity`.
    */

@@ -61,6 +61,11 @@ class Sleep extends WaiterQueue<void> {
  * @param ms Milliseconds, `>= 0`; `Infinity` sleeps until aborted. `0` resolves from a timer,
  *   never synchronously.
  * @returns A promise that never throws synchronously.
+ * @throws {TypeError} (as a rejection) If `ms` is not a number, or `options` is not an object or
+ *   undefined, has a key other than `signal`, or its `signal` is not an AbortSignal.
+ * @throws {RangeError} (as a rejection) If `ms` is negative or NaN.
+ * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+ *   (at once if it is already aborted).
  *
  * @example
  * ```ts
@@ -111,6 +116,12 @@ class TimeoutCall extends WaiterQueue<unknown> {
  *   with a signal that is not aborted yet, and a result that settles before the timer runs wins.
  * @returns `fn`'s result, or its error. Never throws synchronously (a synchronous throw from
  *   `fn` rejects the promise).
+ * @throws {TypeError} (as a rejection) If `ms` is not a number or `fn` not a function, or `options` is not an object or
+ *   undefined, has a key other than `signal`, or its `signal` is not an AbortSignal.
+ * @throws {RangeError} (as a rejection) If `ms` is negative or NaN.
+ * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+ *   (at once if it is already aborted).
+ * @throws {DOMException} (as a rejection) `TimeoutError` at the deadline, if `fn` has not settled.
  *
  * @example
  * ```ts
@@ -161,6 +172,8 @@ export function timeout<T>(
  * *Cancellation.* As for {@link timeout}.
  *
  * @param deadline A `performance.now()` time; any number but NaN (`Infinity`: no deadline).
+ * @throws {TypeError} / {RangeError} (as a rejection) As for {@link timeout}, with `deadline` in
+ *   the place of `ms` (a RangeError only for NaN).
  *
  * @example
  * ```ts
@@ -233,7 +246,8 @@ export class Deadline implements Disposable {
   /**
    * @param ms Milliseconds from now, `>= 0`; `Infinity`: no deadline until rescheduled.
    * @param options `signal`: an outer signal whose abort aborts this one (with its reason).
-   * @throws {TypeError} If `ms` is not a number or `signal` is not an AbortSignal.
+   * @throws {TypeError} If `ms` is not a number, or `options` is not an object or undefined, has
+   *   a key other than `signal`, or its `signal` is not an AbortSignal.
    * @throws {RangeError} If `ms` is negative or NaN.
    */
   constructor(ms: number, options?: { signal?: AbortSignal | undefined }) {

@@ -44,6 +44,12 @@ export abstract class PermitPool extends Primitive {
    *
    * @param options `signal` and/or `timeout` (milliseconds; `Infinity` or absent: no limit).
    * @returns A promise of a {@link Releaser} for the permit. It never throws synchronously.
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example
    * ```ts
@@ -134,6 +140,12 @@ export abstract class PermitPool extends Primitive {
    * interrupted.
    *
    * @returns What `fn` returns (awaited), or its error.
+   * @throws {TypeError} (as a rejection) If `options` is not an object or undefined, has a key
+   *   other than `signal` and `timeout`, or its `signal` or `timeout` has the wrong type.
+   * @throws {RangeError} (as a rejection) If `timeout` is negative or NaN.
+   * @throws {DOMException} (as a rejection) `TimeoutError` when the timeout elapses.
+   * @throws {unknown} (as a rejection) `signal.reason`, the exact value, when the signal aborts
+   *   (at once if it is already aborted).
    *
    * @example
    * ```ts
