@@ -88,15 +88,24 @@ export class Condition extends Primitive {
   readonly #waiters: ConditionWaiters;
 
   /**
-   * @param lock The lock to use: a {@link Lock} from any copy of waitsafe in the process. By
-   *   default a new Lock with this condition's `name` and `maxWaiters`. An options object may
-   *   stand in its place: `new Condition({ name: 'jobs' })`.
+   * A condition with its own {@link Lock}, which carries the condition's `name` and `maxWaiters`.
+   *
    * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
-   * @throws {TypeError} If `lock` is neither a Lock nor a plain options object, or `options`,
-   *   `name` or `maxWaiters` has the wrong type, or the options have a key they do not know.
+   * @throws {TypeError} If `options` is not a plain object or undefined, `name` or `maxWaiters`
+   *   has the wrong type, or `options` has a key it does not know.
    * @throws {RangeError} If `maxWaiters` is not an integer `>= 0` or `Infinity`.
    */
   constructor(options?: PrimitiveOptions);
+  /**
+   * A condition over `lock`, for several conditions that share one lock.
+   *
+   * @param lock The lock to use: a {@link Lock} from any copy of waitsafe in the process; by
+   *   default (`undefined`) a new Lock with this condition's `name` and `maxWaiters`.
+   * @param options `name` and `maxWaiters` (see {@link PrimitiveOptions}).
+   * @throws {TypeError} If `lock` is not a Lock, or `options`, `name` or `maxWaiters` has the
+   *   wrong type, or `options` has a key it does not know.
+   * @throws {RangeError} If `maxWaiters` is not an integer `>= 0` or `Infinity`.
+   */
   constructor(lock?: Lock, options?: PrimitiveOptions);
   constructor(lock?: Lock | PrimitiveOptions, options?: PrimitiveOptions) {
     // Before super(): a Condition that failed to construct must not reach the inspector.

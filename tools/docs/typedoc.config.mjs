@@ -9,6 +9,9 @@ const config = {
   out: '../../api', // untracked (.gitignore)
   name: 'waitsafe',
   readme: 'none',
+  // No links into a git host: a clone's remote may be a local path (as in CI), which TypeDoc
+  // warns about, and the reference is read next to the source anyway.
+  disableSources: true,
   plugin: ['./require-examples.mjs'], // every public symbol needs an @example
   excludePrivate: true,
   excludeProtected: true,
