@@ -1,14 +1,76 @@
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 
+/** `command -v chromium`: the system Chromium the browser project drives (none is downloaded). */
+function chromiumPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'chromium');
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const setupFiles = ['test/setup.ts'];
+// Builds the fixtures every runtime loads (the bundled application of inspect-bundled.test.ts).
+const globalSetup = ['test/global-setup.ts'];
+
+/** The runtime running vitest, which its `node` project's workers run on too (test/probe.test.ts). */
+const runtime = (globalThis as { Deno?: unknown }).Deno !== undefined ? 'deno' : process.versions.bun ? 'bun' : 'node';
+
+/**
+ * Two projects (docs/runtimes.md): `node` runs every test file and is also what Bun and Deno run
+ * (`scripts/test.mjs`); `chromium` runs every file but the Node-only `*.node.test.ts` in headless
+ * Chromium. `npm test` runs them all; `npx vitest run --project node` is the quick loop.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Builds the fixtures every runtime loads (the bundled application of inspect-bundled.test.ts).
-    globalSetup: ['test/global-setup.ts'],
-    // Tests that need `gc()` check for it and skip cleanly without it.
-    execArgv: ['--expose-gc'],
-    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
-    reporters: ['default', 'json'],
-    outputFile: { json: '.vitest/results.json' },
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          globalSetup,
+          setupFiles,
+          // GC tests need `gc()`: Node and Bun take --expose-gc, Deno translates it for V8.
+          execArgv: ['--expose-gc'],
+          provide: { runtime },
+        },
+      },
+      {
+        test: {
+          name: 'chromium',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.node.test.ts'],
+          globalSetup,
+          setupFiles,
+          provide: { runtime: 'chromium' },
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: {
+                // A missing Chromium fails the chromium project only, when it launches.
+                executablePath: chromiumPath() ?? 'chromium (not found on PATH)',
+                args: [
+                  '--no-sandbox',
+                  '--disable-gpu',
+                  // This network refuses the hosts Chromium keeps calling without these.
+                  '--disable-background-networking',
+                  '--disable-component-update',
+                  '--disable-sync',
+                  '--no-first-run',
+                  // `gc()` for the garbage-collection tests.
+                  '--js-flags=--expose-gc',
+                ],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
   },
 });

@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Barrier, BrokenBarrierError } from '../src/index.js';
 import {
@@ -6,6 +5,7 @@ import {
   expectTimeoutError,
   flushMicrotasks,
   rejectionOf,
+  spyOnWarnings,
   type Tracked,
   track,
 } from './helpers.js';
@@ -293,7 +293,6 @@ describe('Barrier', () => {
       const barrier = new Barrier(3, { name: 'start' });
       track(barrier.wait());
       expect(String(barrier)).toBe('Barrier "start" [parties:3, waiting:1]');
-      expect(inspect(barrier)).toBe('Barrier "start" [parties:3, waiting:1]');
       barrier.abort();
       expect(String(barrier)).toContain('broken');
       expect(String(barrier)).toBe('Barrier "start" [broken, parties:3, waiting:0]');
@@ -319,7 +318,7 @@ describe('Barrier', () => {
 
   describe('leak warning', () => {
     it('warns once, naming the Barrier, when the waiting parties first exceed maxWaiters', () => {
-      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      const warn = spyOnWarnings();
       const barrier = new Barrier(10, { name: 'start', maxWaiters: 2 });
       track(barrier.wait());
       track(barrier.wait());

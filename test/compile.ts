@@ -37,3 +37,21 @@ export function compileForNode20(dir: string, files: readonly string[]): void {
     { cwd: dir, encoding: 'utf8' },
   );
 }
+
+/**
+ * The arguments that run a script with Node-style `nodeArgs` on the runtime running the tests
+ * (`process.execPath`): Node and Bun take them as they are; Deno needs `run`, resolves bare
+ * specifiers from `node_modules` only when told to, and spells `--import` as `--preload` and
+ * `--expose-gc` as a V8 flag.
+ */
+export function runtimeArgs(nodeArgs: readonly string[]): string[] {
+  if (!('Deno' in globalThis)) return [...nodeArgs];
+  const args = ['run', '--allow-all', '--node-modules-dir=manual'];
+  for (let i = 0; i < nodeArgs.length; i++) {
+    const arg = nodeArgs[i] as string;
+    if (arg === '--import') args.push('--preload', nodeArgs[++i] as string);
+    else if (arg === '--expose-gc') args.push('--v8-flags=--expose-gc');
+    else args.push(arg);
+  }
+  return args;
+}

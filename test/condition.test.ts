@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Condition, Lock, type Releaser, Semaphore } from '../src/index.js';
 import {
@@ -7,6 +6,7 @@ import {
   expectTimeoutError,
   flushMicrotasks,
   rejectionOf,
+  spyOnWarnings,
   track,
 } from './helpers.js';
 
@@ -757,7 +757,6 @@ describe('Condition', () => {
       waitingTask(cond);
       await settle();
       expect(String(cond)).toBe('Condition "jobs" [unlocked, waiters:2]');
-      expect(inspect(cond)).toBe('Condition "jobs" [unlocked, waiters:2]');
     });
 
     it('Symbol.toStringTag is Condition', () => {
@@ -769,7 +768,7 @@ describe('Condition', () => {
 
   describe('leak warning', () => {
     it('warns once, naming the Condition, when the waiters to notify first exceed maxWaiters', async () => {
-      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      const warn = spyOnWarnings();
       const cond = new Condition(undefined, { name: 'jobs', maxWaiters: 2 });
       const controller = new AbortController();
       for (let i = 0; i < 2; i++) waitingTask(cond, { signal: controller.signal });

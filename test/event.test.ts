@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Event } from '../src/index.js';
 import { expectNothingLeftFake, flushMicrotasks, track } from './helpers.js';
@@ -211,16 +210,6 @@ describe('Event', () => {
       const event = new Event({ name: 'ready' });
       expect(event[Symbol.toStringTag]).toBe('Event');
       expect(Object.prototype.toString.call(event)).toBe('[object Event]');
-    });
-
-    it('util.inspect shows the readable state, also nested', () => {
-      const event = new Event({ name: 'ready' });
-      track(event.wait());
-      expect(inspect(event)).toBe('Event "ready" [unset, waiters:1]');
-      expect(inspect({ event })).toBe('{ event: Event "ready" [unset, waiters:1] }');
-      event.set();
-      expect(inspect(new Event())).toBe('Event [unset, waiters:0]');
-      expect(inspect(event)).toBe('Event "ready" [set, waiters:0]');
     });
 
     it('the waiter count in the readable state follows aborts and timeouts', () => {

@@ -1,27 +1,32 @@
 /**
- * Leak-invariant helpers shared by the test files.
+ * Leak-invariant helpers shared by the test files, the same on every runtime the suite runs on.
  *
  * "Nothing left behind" (API.md §1) means: no pending waiter, no timer and no abort listener.
  * Shared timers and listeners may outlive a wait until the next macrotask, so every check first
- * lets one macrotask pass: 1 ms of fake time under fake timers, one `setImmediate` with real ones.
+ * lets one macrotask pass: 1 ms of fake time under fake timers, a real macrotask after waitsafe's
+ * sweep with real ones. Listeners and real timers are counted by the probe (`probe.ts`).
  */
 
-import { getEventListeners } from 'node:events';
 import { expect, vi } from 'vitest';
+import { probe } from './probe.js';
 
 /** Anything with a `waiterCount`: every waitsafe primitive. */
 export interface HasWaiters {
   readonly waiterCount: number;
 }
 
-/** The number of `abort` listeners on `signal`, as Node's `EventTarget` counts them. */
+/** The number of `abort` listeners on `signal` now. */
 export function abortListeners(signal: AbortSignal): number {
-  return getEventListeners(signal, 'abort').length;
+  return probe.listenerCount(signal, 'abort');
 }
 
-/** Resolves after one macrotask turn with real timers (the §1 "next macrotask"). */
+/**
+ * Resolves on a real macrotask after the sweep waitsafe scheduled (the §1 "next macrotask"):
+ * `setImmediate` where the runtime has it, as waitsafe does, else after the zero-delay timers
+ * pending now. Real timers even while fake ones are installed.
+ */
 export function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return probe.nextMacrotask();
 }
 
 /** Runs every pending microtask chain a few levels deep (rejections take three hops). */
@@ -29,9 +34,9 @@ export async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
-/** The number of ref'ed Node timers now (real timers only). */
+/** The number of real `setTimeout` timers that have neither fired nor been cleared. */
 export function activeTimeouts(): number {
-  return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+  return probe.pendingTimers();
 }
 
 /**
@@ -125,18 +130,117 @@ export function expectTimeoutError(error: unknown): asserts error is DOMExceptio
   expect((error as DOMException).code).toBe(DOMException.TIMEOUT_ERR);
 }
 
-/** Collects `process` warnings emitted while `fn` runs plus one macrotask (they are emitted on nextTick). */
+/** The parts of Node's `process` the helpers use. */
+interface NodeProcess {
+  on?: (event: string, listener: (value: never) => void) => unknown;
+  off?: (event: string, listener: (value: never) => void) => unknown;
+  emitWarning?: unknown;
+}
+
+/** `process`, where the runtime has Node's (Node, Bun, Deno; not a browser). */
+export const nodeProcess = (globalThis as unknown as { process?: NodeProcess }).process;
+
+/**
+ * Collects the warnings emitted while `fn` runs plus one macrotask (Node emits them on nextTick):
+ * `process` 'warning' events where the runtime has them, and `console.warn` calls everywhere
+ * (which is where waitsafe warns without `process.emitWarning`, and where a browser would).
+ */
 export async function collectWarnings(fn: () => void | Promise<void>): Promise<Error[]> {
   const warnings: Error[] = [];
   const onWarning = (warning: Error) => {
     warnings.push(warning);
   };
-  process.on('warning', onWarning);
+  const consoleWarn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+    warnings.push(new Error(args.map(String).join(' ')));
+  });
+  const events = typeof nodeProcess?.on === 'function' && typeof nodeProcess.off === 'function';
+  if (events) nodeProcess?.on?.('warning', onWarning);
   try {
     await fn();
     await nextMacrotask();
   } finally {
-    process.off('warning', onWarning);
+    if (events) nodeProcess?.off?.('warning', onWarning);
+    consoleWarn.mockRestore();
   }
   return warnings;
+}
+
+/**
+ * Spies on the channel waitsafe's leak warning goes through on this runtime, without printing:
+ * `process.emitWarning` where it exists, else `console.warn`. The first argument of each call is
+ * the message.
+ */
+export function spyOnWarnings() {
+  if (typeof nodeProcess?.emitWarning === 'function') {
+    return vi
+      .spyOn(nodeProcess as { emitWarning: (message: string, options?: object) => void }, 'emitWarning')
+      .mockImplementation(() => {});
+  }
+  return vi.spyOn(console, 'warn').mockImplementation(() => {});
+}
+
+/**
+ * Checks that `call`, a call recorded by a `spyOnWarnings()` spy, is a leak warning whose message
+ * contains `text`: with type WaiterLeakWarning and code WAITSAFE_MAX_WAITERS on
+ * `process.emitWarning`, prefixed `WaiterLeakWarning: ` on `console.warn`.
+ */
+export function expectLeakWarning(call: readonly unknown[] | undefined, text: string): void {
+  expect(call).toBeDefined();
+  const [message, options] = call as readonly unknown[];
+  expect(String(message)).toContain(text);
+  if (typeof nodeProcess?.emitWarning === 'function') {
+    expect(options).toEqual({ type: 'WaiterLeakWarning', code: 'WAITSAFE_MAX_WAITERS' });
+  } else {
+    expect(String(message)).toMatch(/^WaiterLeakWarning: /);
+  }
+}
+
+/**
+ * Runs `fn` and one macrotask and returns the promise rejections nobody handled meanwhile:
+ * `process` 'unhandledRejection' events where the runtime has them (Node processes them before
+ * the next macrotask), else the global 'unhandledrejection' events of a browser.
+ */
+export async function unhandledRejectionsDuring(fn: () => void | Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  if (typeof nodeProcess?.on === 'function' && typeof nodeProcess.off === 'function') {
+    const listener = (reason: unknown) => {
+      seen.push(reason);
+    };
+    nodeProcess.on('unhandledRejection', listener);
+    try {
+      await fn();
+      await flushMicrotasks();
+      await nextMacrotask();
+    } finally {
+      nodeProcess.off('unhandledRejection', listener);
+    }
+    return seen;
+  }
+  // A browser reports the rejections left unhandled by a microtask checkpoint in a task it queues
+  // then, in order. So once a canary rejection left unhandled after `fn` is reported, every
+  // rejection `fn` left is too. The canary is stopped before the test runner's own listener.
+  const canary = { canary: true };
+  let canarySeen: () => void = () => {};
+  const canaryReported = new Promise<void>((resolve) => {
+    canarySeen = resolve;
+  });
+  const listener = (event: PromiseRejectionEvent) => {
+    if (event.reason === canary) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      canarySeen();
+    } else {
+      seen.push(event.reason);
+    }
+  };
+  globalThis.addEventListener('unhandledrejection', listener, { capture: true });
+  try {
+    await fn();
+    await flushMicrotasks();
+    void Promise.reject(canary);
+    await canaryReported;
+  } finally {
+    globalThis.removeEventListener('unhandledrejection', listener, { capture: true });
+  }
+  return seen;
 }

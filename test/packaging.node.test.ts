@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from './compile.js';
+import { root, runtimeArgs } from './compile.js';
 
 let dir = '';
 
@@ -153,10 +153,15 @@ export async function run(a, b) {
 /** Runs `node file` in the fixture directory and returns what it printed as JSON. */
 function runChild(file: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`${file} failed: ${error.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as Record<string, unknown>);
-    });
+    execFile(
+      process.execPath,
+      runtimeArgs([file]),
+      { cwd: dir, encoding: 'utf8', timeout: 20_000 },
+      (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`${file} failed: ${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as Record<string, unknown>);
+      },
+    );
   });
 }
 

@@ -1,7 +1,6 @@
-import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BoundedSemaphore, type Releaser, Semaphore } from '../src/index.js';
-import { expectNothingLeftFake, flushMicrotasks, track } from './helpers.js';
+import { expectNothingLeftFake, flushMicrotasks, spyOnWarnings, track } from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -349,7 +348,6 @@ describe.each([
       track(semaphore.acquire());
       track(semaphore.acquire());
       expect(String(semaphore)).toBe(`${kind} "pool" [value:0, waiters:2]`);
-      expect(inspect(semaphore)).toBe(`${kind} "pool" [value:0, waiters:2]`);
     });
 
     it(`Symbol.toStringTag is ${kind}`, () => {
@@ -361,7 +359,7 @@ describe.each([
 
   describe('leak warning', () => {
     it(`warns once, naming the ${kind}, when waiterCount first exceeds maxWaiters`, () => {
-      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      const warn = spyOnWarnings();
       const semaphore = make(0, { name: 'pool', maxWaiters: 1 });
       const controller = new AbortController();
       track(semaphore.acquire({ signal: controller.signal }));

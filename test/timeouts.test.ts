@@ -2,18 +2,12 @@
  * sleep, timeout, timeoutAt, Deadline and linkSignals (API.md §6 and the §8 details): timing on
  * fake timers (with a fake clock, and with only `setTimeout`/`clearTimeout` faked over the real
  * clock), the leak invariants after every way a call ends (no timer, no listener, no waiter once
- * the next macrotask ran), and, in child Node processes, `using` as TypeScript compiles it and
- * whether a Deadline's timer keeps the process alive.
+ * the next macrotask ran). `using` as TypeScript compiles it and whether a Deadline's timer keeps
+ * the process alive are checked in child processes, in `timeouts.node.test.ts`.
  */
 
-import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setImmediate as realSetImmediate } from 'node:timers';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Deadline, Event, Lock, linkSignals, Queue, Semaphore, sleep, timeout, timeoutAt } from '../src/index.js';
-import { compileForNode20, root } from './compile.js';
 import {
   abortListeners,
   activeTimeouts,
@@ -26,6 +20,7 @@ import {
   rejectionOf,
   type Tracked,
   track,
+  unhandledRejectionsDuring,
 } from './helpers.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -52,16 +47,12 @@ const TIMER_MODES: readonly TimerMode[] = [
     install: () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }),
     nextMacrotask: async () => {
       vi.advanceTimersByTime(1);
-      // setImmediate is real in this mode: the shared resources' sweep runs on it.
+      // setImmediate is real in this mode (where the runtime has it): the shared resources' sweep
+      // runs on it. In a browser it runs on the fake setTimeout(0) advanced above.
       await nextMacrotask();
     },
   },
 ];
-
-/** A real macrotask turn whatever is faked (for Node's unhandled-rejection check). */
-function realMacrotask(): Promise<void> {
-  return new Promise((resolve) => realSetImmediate(resolve));
-}
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -77,23 +68,6 @@ function deferred<T>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/** Runs `fn`, lets microtasks and one real macrotask run, and returns the unhandled rejections seen. */
-async function unhandledRejectionsDuring(fn: () => void | Promise<void>): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const listener = (reason: unknown) => {
-    seen.push(reason);
-  };
-  process.on('unhandledRejection', listener);
-  try {
-    await fn();
-    await flushMicrotasks();
-    await realMacrotask();
-  } finally {
-    process.off('unhandledRejection', listener);
-  }
-  return seen;
 }
 
 /** Under `mode`: after the next macrotask, no fake timer, no listener on `signals`, no waiter. */
@@ -122,7 +96,7 @@ function expectInvalidState(fn: () => void): void {
 /** Whether the object `make` returns is garbage-collected once nothing references it. */
 async function isCollected(make: () => object): Promise<boolean> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  expect(gc, 'needs --expose-gc (vitest.config.ts passes it)').toBeTypeOf('function');
+  expect(gc, 'needs gc(): vitest.config.ts exposes it on every runtime').toBeTypeOf('function');
   const ref = new WeakRef(make());
   // A WeakRef target made in this job stays alive until the job ends: let macrotasks pass.
   for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
@@ -1813,218 +1787,4 @@ describe('garbage collection', () => {
     });
     expect(collected).toBe(true);
   });
-});
-
-// ---------------------------------------------------------------------------------------------
-// In a child Node process: `using` compiled by TypeScript, and keeping the process alive
-
-/** Preloaded into the `using` fixture: what it needs from Node, without @types/node. */
-const PROBE_PRELOAD = `
-import { getEventListeners } from 'node:events';
-globalThis.probe = {
-  listeners: (signal) => getEventListeners(signal, 'abort').length,
-  timeouts: () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
-  nextMacrotask: () => new Promise((resolve) => setImmediate(resolve)),
-};
-`;
-
-/** `using` on a Deadline and on linkSignals, as TypeScript compiles it for Node 20. */
-const USING_FIXTURE = `
-import { Deadline, linkSignals } from './src/index.js';
-
-interface Probe {
-  listeners(signal: AbortSignal): number;
-  timeouts(): number;
-  nextMacrotask(): Promise<void>;
-}
-const probe = (globalThis as unknown as { probe: Probe }).probe;
-const log: string[] = [];
-const outer = new AbortController();
-const base = probe.timeouts();
-const state = (label: string, signal: AbortSignal) =>
-  log.push(\`\${label}: timers +\${probe.timeouts() - base}, outer listeners \${probe.listeners(outer.signal)}, aborted \${signal.aborted}\`);
-
-let kept: AbortSignal | undefined;
-{
-  using deadline = new Deadline(60_000, { signal: outer.signal });
-  kept = deadline.signal;
-  state('inside', kept);
-}
-await probe.nextMacrotask();
-state('after block', kept);
-
-try {
-  using deadline = new Deadline(60_000, { signal: outer.signal });
-  kept = deadline.signal;
-  throw new Error('boom');
-} catch (error) {
-  log.push(\`caught: \${(error as Error).message}\`);
-}
-await probe.nextMacrotask();
-state('after throw', kept);
-
-{
-  using deadline = new Deadline(5);
-  await new Promise((resolve) => deadline.signal.addEventListener('abort', resolve));
-  log.push(\`fired inside: expired \${deadline.expired()}\`);
-}
-
-{
-  using signal = linkSignals(outer.signal);
-  kept = signal;
-  state('link inside', kept);
-}
-await probe.nextMacrotask();
-state('link after block', kept);
-
-console.log(JSON.stringify(log));
-`;
-
-/** Children that exercise the process lifetime; each prints what happened, in order. */
-const CHILDREN: Record<string, string> = {
-  'keep-alive.mjs': `
-import { Deadline } from './out/src/index.js';
-const start = performance.now();
-const deadline = new Deadline(200);
-deadline.signal.addEventListener('abort', () => {
-  console.log(\`fired \${deadline.expired()} \${Math.round(performance.now() - start)}\`);
-});
-process.on('exit', () => console.log('exit'));
-`,
-  'rescheduled-later.mjs': `
-import { Deadline } from './out/src/index.js';
-const start = performance.now();
-const deadline = new Deadline(20);
-deadline.reschedule(300);
-deadline.signal.addEventListener('abort', () => {
-  console.log(\`fired \${deadline.expired()} \${Math.round(performance.now() - start)}\`);
-});
-process.on('exit', () => console.log('exit'));
-`,
-  'disposed.mjs': `
-import { Deadline } from './out/src/index.js';
-const deadline = new Deadline(60_000);
-deadline.signal.addEventListener('abort', () => console.log('fired'));
-deadline[Symbol.dispose]();
-console.log('disposed');
-process.on('exit', () => console.log(\`exit aborted=\${deadline.signal.aborted}\`));
-`,
-  'outer-aborted.mjs': `
-import { Deadline } from './out/src/index.js';
-const outer = new AbortController();
-const deadline = new Deadline(60_000, { signal: outer.signal });
-outer.abort('stop');
-console.log(\`aborted \${deadline.signal.reason} expired=\${deadline.expired()}\`);
-process.on('exit', () => console.log('exit'));
-`,
-  'rescheduled-never.mjs': `
-import { Deadline } from './out/src/index.js';
-const deadline = new Deadline(60_000);
-deadline.reschedule(Infinity);
-const never = new Deadline(Infinity);
-console.log(\`when \${deadline.when} \${never.when}\`);
-process.on('exit', () => console.log('exit'));
-`,
-  'sleep-keep-alive.mjs': `
-import { sleep } from './out/src/index.js';
-const start = performance.now();
-await sleep(200);
-console.log(\`slept \${Math.round(performance.now() - start)}\`);
-process.on('exit', () => console.log('exit'));
-`,
-  'timeout-done.mjs': `
-import { timeout } from './out/src/index.js';
-const result = await timeout(60_000, async () => 'done');
-console.log(result);
-process.on('exit', () => console.log('exit'));
-`,
-};
-
-let dir = '';
-
-/** Runs `node args` in the fixture directory; a child still alive after 10 s fails the test. */
-function runNode(args: readonly string[]): Promise<string[]> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      process.execPath,
-      [...args],
-      { cwd: dir, encoding: 'utf8', timeout: 10_000 },
-      (error: (Error & { killed?: boolean }) | null, stdout: string, stderr: string) => {
-        if (error !== null) {
-          reject(new Error(`${args.join(' ')} failed (killed: ${error.killed === true}): ${error.message}\n${stderr}`));
-        } else {
-          resolvePromise(stdout.trim().split('\n'));
-        }
-      },
-    );
-  });
-}
-
-describe('in a child Node process', () => {
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'waitsafe-timeouts-'));
-    cpSync(join(root, 'src'), join(dir, 'src'), { recursive: true });
-    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-    writeFileSync(join(dir, 'probe.mjs'), PROBE_PRELOAD);
-    writeFileSync(join(dir, 'using-fixture.ts'), USING_FIXTURE);
-    for (const [name, source] of Object.entries(CHILDREN)) writeFileSync(join(dir, name), source);
-    compileForNode20(dir, [join(dir, 'using-fixture.ts')]);
-  }, 30_000);
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('using a Deadline or a linkSignals result releases its timer and listeners at block end, also on throw', async () => {
-    const log = await runNode(['--import', './probe.mjs', join('out', 'using-fixture.js')]);
-    expect(JSON.parse(log.join('\n'))).toEqual([
-      'inside: timers +1, outer listeners 1, aborted false',
-      'after block: timers +0, outer listeners 0, aborted false',
-      'caught: boom',
-      'after throw: timers +0, outer listeners 0, aborted false',
-      'fired inside: expired true',
-      'link inside: timers +0, outer listeners 1, aborted false',
-      'link after block: timers +0, outer listeners 0, aborted false',
-    ]);
-  }, 15_000);
-
-  it("a Deadline's timer keeps the process alive until it fires", async () => {
-    const lines = await runNode(['keep-alive.mjs']);
-    expect(lines).toHaveLength(2);
-    const [fired, exit] = lines;
-    expect(fired).toMatch(/^fired true \d+$/);
-    expect(Number(fired?.split(' ')[2])).toBeGreaterThanOrEqual(150);
-    expect(exit).toBe('exit');
-  }, 15_000);
-
-  it('a Deadline rescheduled later keeps the process alive until the new deadline', async () => {
-    const lines = await runNode(['rescheduled-later.mjs']);
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^fired true \d+$/);
-    expect(Number(lines[0]?.split(' ')[2])).toBeGreaterThanOrEqual(200);
-    expect(lines[1]).toBe('exit');
-  }, 15_000);
-
-  it('a Deadline disposed at once lets the process exit without firing', async () => {
-    expect(await runNode(['disposed.mjs'])).toEqual(['disposed', 'exit aborted=false']);
-  }, 15_000);
-
-  it('a Deadline whose outer signal aborted no longer keeps the process alive', async () => {
-    expect(await runNode(['outer-aborted.mjs'])).toEqual(['aborted stop expired=false', 'exit']);
-  }, 15_000);
-
-  it('a Deadline with no deadline (Infinity, or rescheduled to it) does not keep the process alive', async () => {
-    expect(await runNode(['rescheduled-never.mjs'])).toEqual(['when Infinity Infinity', 'exit']);
-  }, 15_000);
-
-  it('a pending sleep keeps the process alive until it resolves', async () => {
-    const lines = await runNode(['sleep-keep-alive.mjs']);
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^slept \d+$/);
-    expect(Number(lines[0]?.split(' ')[1])).toBeGreaterThanOrEqual(150);
-    expect(lines[1]).toBe('exit');
-  }, 15_000);
-
-  it('a timeout(60 000) whose fn settled lets the process exit at once', async () => {
-    expect(await runNode(['timeout-done.mjs'])).toEqual(['done', 'exit']);
-  }, 15_000);
 });

@@ -43,6 +43,8 @@ export function parseFrames(stack: string | undefined): Frame[] {
     const match = /^(.*):(\d+):\d+$/.exec(location);
     if (match === null) continue;
     let file = match[1] as string;
+    // A URL's query (a dev server's `?v=...`, `?import`) is not part of where the code is.
+    if (/^[a-z]+:\/\//.test(file) && file.includes('?')) file = file.slice(0, file.indexOf('?'));
     if (file.startsWith('file://')) {
       try {
         file = decodeURIComponent(new URL(file).pathname);

@@ -1,0 +1,83 @@
+/**
+ * Waits with a timeout on the runtime's own `setTimeout` and `clearTimeout`, with real timers.
+ *
+ * waitsafe keeps the `setTimeout` and `clearTimeout` it found on `globalThis` and calls them
+ * later. A browser throws `TypeError: Illegal invocation` when they are called with a `this` that
+ * is neither the global object nor undefined, so calling them as methods of the object that
+ * stores them broke every wait with a timeout in Chromium (fixed in 4fff762). Node ignores
+ * `this`, so only a real browser shows that bug; the last test checks the calls on every runtime.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { Event, Lock, sleep } from '../src/index.js';
+import { activeTimeouts, expectTimeoutError, nextMacrotask, rejectionOf } from './helpers.js';
+
+describe("shared timers on the runtime's own setTimeout", () => {
+  it('a wait with a timeout rejects with a TimeoutError when the real timer fires', async () => {
+    const event = new Event({ name: 'never set' });
+    const baseline = activeTimeouts();
+    const outcome = event.wait({ timeout: 5 });
+    expect(event.waiterCount).toBe(1);
+    expect(activeTimeouts()).toBe(baseline + 1);
+    const error = await rejectionOf(outcome);
+    expectTimeoutError(error);
+    expect(error.message).toContain('Event "never set"');
+    expect(event.waiterCount).toBe(0);
+    await nextMacrotask();
+    expect(activeTimeouts()).toBeLessThanOrEqual(baseline);
+  });
+
+  it('a wait satisfied before its timeout has its real timer cleared by the next macrotask', async () => {
+    const lock = new Lock();
+    const release = await lock.acquire();
+    const baseline = activeTimeouts();
+    const outcome = lock.acquire({ timeout: 60_000 });
+    expect(activeTimeouts()).toBe(baseline + 1);
+    release();
+    const next = await outcome;
+    await nextMacrotask();
+    expect(activeTimeouts()).toBeLessThanOrEqual(baseline);
+    next();
+    expect(lock.isLocked()).toBe(false);
+  });
+
+  it('sleep resolves when the real timer fires, and leaves no timer', async () => {
+    const baseline = activeTimeouts();
+    const start = performance.now();
+    await sleep(5);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(4);
+    await nextMacrotask();
+    expect(activeTimeouts()).toBeLessThanOrEqual(baseline);
+  });
+
+  it('calls setTimeout and clearTimeout as plain functions, never as methods of another object', async () => {
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const receivers: unknown[] = [];
+    // Stand-ins that record their `this` and hand over to the real functions; waitsafe keeps one
+    // set of shared timers per setTimeout function, so waits made now use these.
+    globalThis.setTimeout = function (this: unknown, ...args: Parameters<typeof setTimeout>) {
+      receivers.push(this);
+      return realSetTimeout(...args);
+    } as typeof setTimeout;
+    globalThis.clearTimeout = function (this: unknown, handle: Parameters<typeof clearTimeout>[0]) {
+      receivers.push(this);
+      realClearTimeout(handle);
+    } as typeof clearTimeout;
+    try {
+      const event = new Event();
+      const timedOut = event.wait({ timeout: 1 });
+      expectTimeoutError(await rejectionOf(timedOut));
+      const satisfied = event.wait({ timeout: 60_000 });
+      event.set();
+      await satisfied;
+      await nextMacrotask();
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      globalThis.clearTimeout = realClearTimeout;
+    }
+    // At least: a timer for each wait and the clearing of the second one.
+    expect(receivers.length).toBeGreaterThanOrEqual(3);
+    for (const receiver of receivers) expect(receiver === undefined || receiver === globalThis).toBe(true);
+  });
+});
