@@ -1,5 +1,5 @@
 /**
- * The shared cancellation suite: every rule of API.md §1 (and the §8 details about waits), run
+ * The shared cancellation suite: every rule that the README's API section sets for every wait, run
  * against every waiting method of every primitive. A primitive joins by adding a row to the
  * table in `cancellation.test.ts`.
  */
@@ -112,13 +112,13 @@ async function serveAll(subject: WaitSubject, pending: () => boolean): Promise<v
 
 /**
  * The readable state of a primitive with its waiter count left out: what a wait that gives up
- * must leave as it found it ("a rejected wait did not happen", API.md §1).
+ * must leave as it found it ("a rejected wait did not happen").
  */
 function stateApartFromWaiters(primitive: object): string {
   return String(primitive).replace(/\b(waiters|waiting):\d+/, '$1:*');
 }
 
-/** Runs the §1 suite against every row. */
+/** Runs the suite against every row. */
 export function cancellationSuite(rows: readonly WaitRow[]): void {
   describe.each(rows)('$name', (row) => {
     describe('under fake timers', () => {

@@ -1,7 +1,7 @@
 /**
  * Leak-invariant helpers shared by the test files, the same on every runtime the suite runs on.
  *
- * "Nothing left behind" (API.md §1) means: no pending waiter, no timer and no abort listener.
+ * "Nothing left behind" (README: the rules every wait follows) means: no pending waiter, no timer and no abort listener.
  * Shared timers and listeners may outlive a wait until the next macrotask, so every check first
  * lets one macrotask pass: 1 ms of fake time under fake timers, a real macrotask after waitsafe's
  * sweep with real ones. Listeners and real timers are counted by the probe (`probe.ts`).
@@ -21,7 +21,7 @@ export function abortListeners(signal: AbortSignal): number {
 }
 
 /**
- * Resolves on a real macrotask after the sweep waitsafe scheduled (the §1 "next macrotask"):
+ * Resolves on a real macrotask after the sweep waitsafe scheduled (the contract's "next macrotask"):
  * `setImmediate` where the runtime has it, as waitsafe does, else after the zero-delay timers
  * pending now. Real timers even while fake ones are installed.
  */

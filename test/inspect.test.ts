@@ -1,5 +1,5 @@
 /**
- * The inspector (`waitsafe/inspect`, API.md §7 and §8 "Inspector"): tracking, snapshots, their
+ * The inspector (`waitsafe/inspect`, README: "Finding waiter leaks", and docs/diagnosing-leaks.md): tracking, snapshots, their
  * tables and diffs, and the WaiterMonitor.
  *
  * The tracked set lives in the inspector module, so every test loads fresh copies of waitsafe and

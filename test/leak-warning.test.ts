@@ -1,5 +1,5 @@
 /**
- * The leak warning (API.md §8): once per primitive, past its limit. It goes through
+ * The leak warning (README: `options.maxWaiters`): once per primitive, past its limit. It goes through
  * `process.emitWarning` where the runtime has it (Node, Bun, Deno) and `console.warn` elsewhere;
  * `spyOnWarnings()` watches whichever this runtime uses. What only Node's warning events show is
  * in `leak-warning.node.test.ts`.

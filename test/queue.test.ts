@@ -1,6 +1,7 @@
 /**
- * Queue, LifoQueue and PriorityQueue (API.md §5 and the §8 details). The §1 rules that every wait
- * shares run in the cancellation suite (`cancellation.test.ts`); the asyncio cases are at the end,
+ * Queue, LifoQueue and PriorityQueue (README: `new Queue(options?)` and the sections after it).
+ * The rules that every wait shares run in the cancellation suite (`cancellation.test.ts`); the
+ * asyncio cases are at the end,
  * named after their `test_queues.py` counterparts.
  */
 

@@ -1,5 +1,5 @@
 /**
- * sleep, timeout, timeoutAt, Deadline and linkSignals (API.md §6 and the §8 details): timing on
+ * sleep, timeout, timeoutAt, Deadline and linkSignals (README: "Giving up on work"): timing on
  * fake timers (with a fake clock, and with only `setTimeout`/`clearTimeout` faked over the real
  * clock), the leak invariants after every way a call ends (no timer, no listener, no waiter once
  * the next macrotask ran). `using` as TypeScript compiles it and whether a Deadline's timer keeps
@@ -26,7 +26,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** How a test fakes time, and how it lets "the next macrotask" (API.md §1) run under that fake. */
+/** How a test fakes time, and how it lets "the next macrotask" (README: the rules every wait follows) run under that fake. */
 interface TimerMode {
   readonly name: string;
   install(): void;
