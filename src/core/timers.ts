@@ -11,6 +11,18 @@
  * duration arrives first. Buckets are process-wide (`state.ts`): waits of every copy of waitsafe
  * share them.
  *
+ * ## Reading the clock
+ *
+ * `performance.now()` costs about as much as a whole promise round trip, so a wait does not read
+ * it. A link that joins a bucket whose timer is already armed is *unstamped*: its deadline is
+ * set at the next clock read, by the idle sweep of the next macrotask or by the bucket's timer,
+ * whichever comes first, to that time plus the duration. The read comes after the wait started,
+ * so a deadline is never earlier than the wait's start plus its timeout (a timeout never fires
+ * early), and at most one macrotask turn later. Unstamped links are always the tail of the
+ * list: links join at the tail, and a read stamps them all. Only arming a timer, the sweep and
+ * the timer itself read the clock, and waits satisfied within the turn they started in (the
+ * common case) never need it.
+ *
  * ## Fake timers
  *
  * `setTimeout`, `clearTimeout` and `performance` are looked up on `globalThis` when used, so a
@@ -30,7 +42,7 @@
  * @module
  */
 
-import type { Membership } from './idle.js';
+import { type Membership, releaseSoon } from './idle.js';
 import { append, type List } from './list.js';
 import { type Releasable, state } from './state.js';
 import { type AnyWaiter, cancelWaiter } from './waiter.js';
@@ -47,9 +59,15 @@ type ClearTimeout = (handle: unknown) => void;
 interface TimerLink extends Membership {
   readonly list: TimerBucket;
   readonly waiter: AnyWaiter;
-  /** Whole milliseconds on the bucket's clock (a small integer in the common case). */
-  readonly deadline: number;
+  /**
+   * Whole milliseconds on the bucket's clock (a small integer in the common case), or
+   * {@link UNSTAMPED} until the next clock read.
+   */
+  deadline: number;
 }
+
+/** The deadline of a link not stamped yet: later than every stamped one, so never due. */
+const UNSTAMPED = Infinity;
 
 /** The bucket of each timeout duration that new waits join. Process-wide (`state.ts`). */
 const buckets = state.buckets as Map<number, TimerBucket>;
@@ -115,10 +133,14 @@ class TimerBucket implements List<Membership>, Releasable {
   }
 
   /**
-   * If no wait uses it: clears its timer, and new waits of its duration no longer join it.
+   * The idle sweep: stamps the links that joined since the last clock read; if no wait uses the
+   * bucket, clears its timer, and new waits of its duration no longer join it.
    */
   release(): void {
-    if (this.head !== null) return;
+    if (this.head !== null) {
+      stamp(this, clockOf(this.set));
+      return;
+    }
     if (this.handle !== undefined) {
       const clear = this.clear;
       clear(this.handle);
@@ -128,9 +150,23 @@ class TimerBucket implements List<Membership>, Releasable {
   }
 }
 
+/** Gives the unstamped links of `bucket` (its tail) their deadline: `time`, now, plus its duration. */
+function stamp(bucket: TimerBucket, time: number): void {
+  const deadline = Math.ceil(time + bucket.ms);
+  for (
+    let link = bucket.tail as TimerLink | null;
+    link !== null && link.deadline === UNSTAMPED;
+    link = link.prev as TimerLink | null
+  ) {
+    link.deadline = deadline;
+  }
+}
+
 function fire(bucket: TimerBucket): void {
   bucket.handle = undefined;
   const time = clockOf(bucket.set);
+  // Links that joined since the last read started no later than now.
+  stamp(bucket, time);
   // The timer, not the clock alone, decides: what it was armed for is due even if the clock
   // says otherwise (a fake setTimeout over a real or frozen clock).
   const limit = Math.max(time, bucket.armedUntil);
@@ -154,10 +190,16 @@ export function watchTimeout(node: AnyWaiter, ms: number): void {
     bucket = new TimerBucket(ms, set);
     buckets.set(ms, bucket);
   }
-  const time = clockOf(set);
+  // The clock is read only to arm the timer, or when it is a fake's, which costs nothing; else
+  // the link is stamped at the next read (see the header).
+  let time = set.clock?.now as number | undefined;
+  if (typeof time !== 'number') time = bucket.handle === undefined ? now() : undefined;
   // Whole milliseconds keep the deadline a small integer; rounding up never expires early.
-  const link: TimerLink = { prev: null, next: null, list: bucket, waiter: node, deadline: Math.ceil(time + ms) };
+  const deadline = time === undefined ? UNSTAMPED : Math.ceil(time + ms);
+  const link: TimerLink = { prev: null, next: null, list: bucket, waiter: node, deadline };
   append(bucket, link);
   node.timer = link;
-  if (bucket.handle === undefined) bucket.arm(time);
+  if (time === undefined) {
+    if (!bucket.idle) releaseSoon(bucket);
+  } else if (bucket.handle === undefined) bucket.arm(time);
 }
