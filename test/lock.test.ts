@@ -355,6 +355,62 @@ describe('Lock', () => {
       expectNothingLeftFake(lock, [controller.signal]);
     });
 
+    it('calls fn before returning when the lock is free, and after the hand-off otherwise', async () => {
+      const lock = new Lock();
+      const calls: string[] = [];
+      const first = lock.runExclusive(() => {
+        calls.push('free');
+        return new Promise<void>((resolve) => queueMicrotask(resolve));
+      });
+      expect(calls).toEqual(['free']);
+      const second = lock.runExclusive(() => {
+        calls.push('handed');
+      });
+      expect(calls).toEqual(['free']);
+      expect(lock.waiterCount).toBe(1);
+      await Promise.all([first, second]);
+      expect(calls).toEqual(['free', 'handed']);
+      expect(lock.isLocked()).toBe(false);
+    });
+
+    it('hands the lock on between runExclusive, acquire and tryAcquire callers in FIFO order', async () => {
+      const lock = new Lock();
+      const order: string[] = [];
+      const hold = lock.tryAcquire() as Releaser;
+      const a = lock.runExclusive(() => void order.push('runExclusive a'));
+      const b = lock.acquire().then((release) => {
+        order.push('acquire b');
+        release();
+      });
+      const c = lock.runExclusive(async () => {
+        await Promise.resolve();
+        order.push('runExclusive c');
+      });
+      expect(lock.waiterCount).toBe(3);
+      hold();
+      await Promise.all([a, b, c]);
+      expect(order).toEqual(['runExclusive a', 'acquire b', 'runExclusive c']);
+      expect(lock.isLocked()).toBe(false);
+      expect(lock.tryAcquire()).toBeTypeOf('function');
+    });
+
+    it('releases the lock and rejects when fn returns a promise whose constructor getter throws', async () => {
+      const lock = new Lock();
+      const error = new Error('constructor getter');
+      const hostile = Promise.resolve('value');
+      Object.defineProperty(hostile, 'constructor', {
+        get() {
+          throw error;
+        },
+      });
+      let promise: Promise<unknown> | undefined;
+      expect(() => {
+        promise = lock.runExclusive(() => hostile);
+      }).not.toThrow();
+      expect(await rejectionOf(promise as Promise<unknown>)).toBe(error);
+      expect(lock.isLocked()).toBe(false);
+    });
+
     it('rejects with a TypeError, without throwing or taking the lock, when fn is not a function', async () => {
       const lock = new Lock();
       let promise: Promise<unknown> | undefined;

@@ -15,11 +15,51 @@ import { Primitive } from './primitive.js';
 import { makeReleaser, type Releaser } from './releaser.js';
 import { resolveHead, WaiterQueue } from './waiters.js';
 
+/** The data of a `runExclusive` waiter: it is granted the permit without a Releaser. */
+const BARE = {};
+
+/**
+ * Runs `fn` while `pool` holds a permit for it, and releases the permit once `fn`'s result (or
+ * the promise it returned) settles: the value, or a rejection with its error.
+ */
+function runHeld<T>(pool: PermitPool, fn: () => T | PromiseLike<T>): T | Promise<T> {
+  let result: T | PromiseLike<T>;
+  try {
+    result = fn();
+  } catch (error) {
+    pool.release();
+    return Promise.reject(error);
+  }
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
+    pool.release();
+    return result;
+  }
+  let settled: Promise<T>;
+  try {
+    settled = Promise.resolve(result);
+  } catch (error) {
+    // A promise whose `constructor` getter throws.
+    pool.release();
+    return Promise.reject(error);
+  }
+  return settled.then(
+    (value) => {
+      pool.release();
+      return value;
+    },
+    (error: unknown) => {
+      pool.release();
+      throw error;
+    },
+  );
+}
+
 /** Base class of the permit primitives. Not exported from the package. */
 export abstract class PermitPool extends Primitive {
   /** Permits free now. */
   #value: number;
-  readonly #waiters: WaiterQueue<Releaser> = new WaiterQueue<Releaser>(this, 'acquire');
+  /** Acquires waiting; a `runExclusive` waiter (data {@link BARE}) is granted without a Releaser. */
+  readonly #waiters: WaiterQueue<Releaser | undefined> = new WaiterQueue<Releaser | undefined>(this, 'acquire');
 
   constructor(value: number, options: PrimitiveOptions | undefined) {
     super(options);
@@ -70,7 +110,7 @@ export abstract class PermitPool extends Primitive {
       this.#value--;
       return Promise.resolve(makeReleaser(this));
     }
-    return this.#waiters.wait(options);
+    return this.#waiters.wait(options) as Promise<Releaser>;
   }
 
   /**
@@ -83,7 +123,7 @@ export abstract class PermitPool extends Primitive {
    * ```ts
    * const release = lock.tryAcquire();
    * if (release) {
-   *   try { work(); } finally { release(); }
+   *   try { await work(); } finally { release(); }
    * }
    * ```
    */
@@ -109,8 +149,9 @@ export abstract class PermitPool extends Primitive {
     // Checked also when a waiter takes the permit: handing it over raises the count as much as
     // freeing it would (a BoundedSemaphore(0) has no permit to give).
     this.checkRelease(this.#value);
-    if (this.#waiters.head !== null) resolveHead(this.#waiters, makeReleaser(this));
-    else this.#value++;
+    const head = this.#waiters.head;
+    if (head === null) this.#value++;
+    else resolveHead(this.#waiters, head.data === BARE ? undefined : makeReleaser(this));
   }
 
   /** Throws if freeing one more permit (with `value` free now) would be an over-release. */
@@ -133,7 +174,8 @@ export abstract class PermitPool extends Primitive {
   }
 
   /**
-   * Runs `fn` while holding a permit, and releases it however `fn` ends.
+   * Runs `fn` while holding a permit, and releases it however `fn` ends. If a permit is free,
+   * `fn` runs at once, before `runExclusive` returns; otherwise once the permit is handed over.
    *
    * *Cancellation.* `options` applies to the acquire only: if it gives up, `fn` is never called
    * and the promise rejects with the abort reason or the TimeoutError. Once `fn` runs, it is not
@@ -152,14 +194,23 @@ export abstract class PermitPool extends Primitive {
    * const row = await lock.runExclusive(() => db.read(id), { timeout: 2_000 });
    * ```
    */
-  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    checkFunction(fn, 'The "fn" argument');
-    const release = await this.acquire(options);
+  runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    // The permit is released by release() itself: no Releaser is made for the hold, and a waiter
+    // is granted with `undefined` (which a promise resolves without looking for a `then`).
     try {
-      return await fn();
-    } finally {
-      release();
+      checkFunction(fn, 'The "fn" argument');
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (options !== undefined) {
+      const rejected = rejectInvalid(options);
+      if (rejected !== undefined) return rejected;
+    }
+    if (this.#value > 0) {
+      this.#value--;
+      return Promise.resolve(runHeld(this, fn));
+    }
+    return this.#waiters.wait(options, BARE).then(() => runHeld(this, fn));
   }
 
   /**
