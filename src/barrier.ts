@@ -65,7 +65,7 @@ export class Barrier extends Primitive {
    * @example
    * ```ts
    * const barrier = new Barrier(2);
-   * const [a, b] = await Promise.all([barrier.wait(), barrier.wait()]); // 0, 1
+   * await Promise.all([barrier.wait(), barrier.wait()]); // [0, 1]
    * ```
    */
   wait(options?: WaitOptions): Promise<number> {

@@ -1,4 +1,4 @@
-import { invalidStateError, timeoutError } from './core/errors.js';
+import { invalidStateError, timeoutError } from './core/dom-errors.js';
 import {
   badValue,
   checkInteger,
@@ -81,6 +81,8 @@ class ConditionWaiters extends WaiterQueue<true> {
  *     cond.notify();
  *   });
  * }
+ *
+ * await Promise.all([consume(request.signal), produce('hello')]); // ['hello', undefined]
  * ```
  */
 export class Condition extends Primitive {
@@ -147,7 +149,7 @@ export class Condition extends Primitive {
    *
    * @example
    * ```ts
-   * const release = await cond.acquire({ timeout: 1_000 });
+   * using release = await cond.acquire({ timeout: 1_000 }); // released at the end of the scope
    * ```
    */
   acquire(options?: WaitOptions): Promise<Releaser> {
@@ -225,6 +227,9 @@ export class Condition extends Primitive {
    *
    * @example
    * ```ts
+   * let ready = false;
+   * setTimeout(() => cond.runExclusive(() => { ready = true; cond.notifyAll(); }), 100);
+   *
    * await cond.acquire();
    * try {
    *   while (!ready) await cond.wait({ timeout: 1_000 });
@@ -263,7 +268,10 @@ export class Condition extends Primitive {
    *
    * @example
    * ```ts
-   * await cond.runExclusive(() => cond.waitFor(() => queue.length > 0, { timeout: 5_000 }));
+   * const jobs: string[] = [];
+   * setTimeout(() => cond.runExclusive(() => { jobs.push('job'); cond.notify(); }), 100);
+   *
+   * await cond.runExclusive(() => cond.waitFor(() => jobs.length > 0, { timeout: 5_000 })); // true
    * ```
    */
   waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {

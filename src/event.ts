@@ -79,8 +79,8 @@ export class Event extends Primitive {
    * const e = new Event();
    * const waiting = e.wait();
    * e.set();
-   * e.clear();
-   * await waiting; // still true: set() already released it
+   * e.clear(); // too late for `waiting`: set() already released it
+   * await waiting; // true
    * ```
    */
   clear(): void {
@@ -110,6 +110,7 @@ export class Event extends Primitive {
    * @example Give up after 10 s, or when the request is aborted
    * ```ts
    * const ready = new Event();
+   * setTimeout(() => ready.set(), 100); // what the wait is for
    * try {
    *   await ready.wait({ timeout: 10_000, signal: request.signal });
    * } catch (error) {

@@ -23,7 +23,9 @@
  * import { Event, Lock } from 'waitsafe';
  *
  * const ready = new Event();
- * await ready.wait({ timeout: 10_000 }); // no waiter, timer or listener is left if it gives up
+ * setTimeout(() => ready.set(), 100);
+ * await ready.wait({ timeout: 10_000 }); // true
+ * // Had it given up, no waiter, timer or listener would be left behind.
  *
  * const lock = new Lock();
  * using release = await lock.acquire({ signal: AbortSignal.timeout(1_000) });

@@ -1,4 +1,4 @@
-import { invalidStateError } from './core/errors.js';
+import { invalidStateError } from './core/dom-errors.js';
 import type { PrimitiveOptions } from './core/options.js';
 import { PermitPool } from './core/permits.js';
 

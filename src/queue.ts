@@ -1,4 +1,4 @@
-import { invalidStateError } from './core/errors.js';
+import { invalidStateError } from './core/dom-errors.js';
 import {
   badValue,
   checkFunction,
@@ -71,6 +71,8 @@ const resolvedVoid: Promise<void> = Promise.resolve();
  *     jobs.taskDone();
  *   }
  * }
+ *
+ * await Promise.all([producer(['https://example.com/a', 'https://example.com/b']), consumer(), consumer()]);
  * ```
  */
 export class Queue<T> extends Primitive {
@@ -301,7 +303,10 @@ export class Queue<T> extends Primitive {
    *
    * @example
    * ```ts
-   * await queue.join({ timeout: 30_000 });
+   * const jobs = new Queue<string>();
+   * await jobs.put('a');
+   * void jobs.get().then(() => jobs.taskDone()); // a worker
+   * await jobs.join({ timeout: 30_000 });        // resolves once taskDone() was called for 'a'
    * ```
    */
   join(options?: WaitOptions): Promise<void> {
@@ -326,8 +331,12 @@ export class Queue<T> extends Primitive {
    *
    * @example Graceful shutdown
    * ```ts
-   * queue.shutdown();        // no more puts; consumers drain the rest
-   * await queue.join();      // every item taken has been processed
+   * queue.shutdown();                 // no more puts; consumers drain the rest
+   * for await (const job of queue) {  // a consumer: ends once the queue is drained
+   *   await run(job);
+   *   queue.taskDone();
+   * }
+   * await queue.join();               // every item put has been processed
    * ```
    */
   shutdown(immediate = false): void {
@@ -340,27 +349,62 @@ export class Queue<T> extends Primitive {
     cancelAll(this.#getters, () => this.#shutDownError('get'));
   }
 
-  /** Whether the queue holds no item. @example `new Queue().isEmpty(); // true` */
+  /**
+   * Whether the queue holds no item.
+   *
+   * @example
+   * ```ts
+   * new Queue().isEmpty(); // true
+   * ```
+   */
   isEmpty(): boolean {
     return this.#items.size === 0;
   }
 
-  /** Whether the queue is bounded and holds `maxSize` items. @example `new Queue({ maxSize: 1 }).isFull(); // false` */
+  /**
+   * Whether the queue is bounded and holds `maxSize` items.
+   *
+   * @example
+   * ```ts
+   * new Queue({ maxSize: 1 }).isFull(); // false
+   * ```
+   */
   isFull(): boolean {
     return this.#maxSize > 0 && this.#items.size >= this.#maxSize;
   }
 
-  /** Whether `shutdown()` was called. @example `new Queue().isShutDown(); // false` */
+  /**
+   * Whether `shutdown()` was called.
+   *
+   * @example
+   * ```ts
+   * new Queue().isShutDown(); // false
+   * ```
+   */
   isShutDown(): boolean {
     return this.#isShutDown;
   }
 
-  /** Items in the queue now. @example `new Queue().size; // 0` */
+  /**
+   * Items in the queue now.
+   *
+   * @example
+   * ```ts
+   * new Queue().size; // 0
+   * ```
+   */
   get size(): number {
     return this.#items.size;
   }
 
-  /** The bound; `0` for an unbounded queue. @example `new Queue({ maxSize: 10 }).maxSize; // 10` */
+  /**
+   * The bound; `0` for an unbounded queue.
+   *
+   * @example
+   * ```ts
+   * new Queue({ maxSize: 10 }).maxSize; // 10
+   * ```
+   */
   get maxSize(): number {
     return this.#maxSize;
   }
@@ -385,7 +429,11 @@ export class Queue<T> extends Primitive {
    *
    * @example
    * ```ts
-   * for await (const job of queue) await run(job);
+   * setTimeout(() => queue.shutdown(), 100); // elsewhere, later
+   * for await (const job of queue) {         // ends once the queue is shut down and drained
+   *   await run(job);
+   *   queue.taskDone();                      // not called for you
+   * }
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {

@@ -85,7 +85,7 @@ export class Semaphore extends PermitPool {
  * const slots = new BoundedSemaphore(2);
  * const release = await slots.acquire();
  * release();
- * slots.release(); // RangeError: above the initial value of 2
+ * slots.release(); // throws RangeError: above the initial value of 2
  * ```
  */
 export class BoundedSemaphore extends Semaphore {
@@ -111,7 +111,7 @@ export class BoundedSemaphore extends Semaphore {
    * const slots = new BoundedSemaphore(1);
    * await slots.acquire();
    * slots.release();
-   * slots.release(); // RangeError: the value is back at its initial value of 1
+   * slots.release(); // throws RangeError: the value is back at its initial value of 1
    * ```
    */
   override release(): void {

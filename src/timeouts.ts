@@ -11,7 +11,7 @@
  * @module
  */
 
-import { invalidStateError } from './core/errors.js';
+import { invalidStateError } from './core/dom-errors.js';
 import { badValue, checkFunction, invalidOptions, isAbortSignal, SIGNAL_KEYS } from './core/options.js';
 import { disposeSymbol } from './core/releaser.js';
 import { now } from './core/timers.js';
@@ -71,7 +71,10 @@ class Sleep extends WaiterQueue<void> {
  * ```ts
  * import { sleep } from 'waitsafe';
  * await sleep(100);
- * await sleep(60_000, { signal: shutdown.signal }); // rejects with the reason on shutdown
+ *
+ * const shutdown = new AbortController();
+ * setTimeout(() => shutdown.abort(new Error('shutting down')), 100);
+ * await sleep(60_000, { signal: shutdown.signal }).catch((error) => error.message); // 'shutting down'
  * ```
  */
 export function sleep(ms: number, options?: { signal?: AbortSignal | undefined }): Promise<void> {
@@ -128,7 +131,7 @@ class TimeoutCall extends WaiterQueue<unknown> {
  * import { timeout } from 'waitsafe';
  *
  * const body = await timeout(5_000, async (signal) => {
- *   await lock.acquire({ signal });           // ends at the deadline, nothing left queued
+ *   using release = await lock.acquire({ signal }); // ends at the deadline, nothing left queued
  *   const res = await fetch(url, { signal });
  *   return res.text();
  * }, { signal: request.signal });
@@ -230,7 +233,7 @@ class DeadlineRegistration extends TimeoutCall {
  *
  * {
  *   using deadline = new Deadline(5_000, { signal: request.signal });
- *   await lock.acquire({ signal: deadline.signal });
+ *   using release = await lock.acquire({ signal: deadline.signal });
  *   deadline.reschedule(10_000);          // more time for the slow part
  *   await queue.get({ signal: deadline.signal });
  * } // timer and listener released here
@@ -263,7 +266,8 @@ export class Deadline implements Disposable {
    *
    * @example
    * ```ts
-   * await event.wait({ signal: new Deadline(1_000).signal });
+   * using deadline = new Deadline(1_000);
+   * await event.wait({ signal: deadline.signal });
    * ```
    */
   get signal(): AbortSignal {
@@ -275,7 +279,7 @@ export class Deadline implements Disposable {
    *
    * @example
    * ```ts
-   * const d = new Deadline(1_000);
+   * using d = new Deadline(1_000);
    * d.when - performance.now(); // about 1000
    * ```
    */
@@ -350,7 +354,7 @@ export class Deadline implements Disposable {
 // linkSignals
 
 /** A `linkSignals()` call: one registration per input. Their data is the call's controller. */
-class Link extends WaiterQueue<void> {
+class LinkedSignal extends WaiterQueue<void> {
   /** An input aborted: drop the registrations on the others, and abort with its reason. */
   override onCancel(node: Waiter<void>, reason: unknown): void {
     this.resolveAll(undefined);
@@ -382,7 +386,7 @@ export function linkSignals(...signals: (AbortSignal | undefined)[]): AbortSigna
     }
   });
   const controller = new AbortController();
-  const link = new Link(helpers, 'linkSignals');
+  const link = new LinkedSignal(helpers, 'linkSignals');
   const linked = controller.signal as AbortSignal & Disposable;
   // Resolving a registration calls `ignore`: this just drops them all.
   Object.defineProperty(linked, disposeSymbol, { value: () => link.resolveAll(undefined), configurable: true });

@@ -9,8 +9,8 @@
  *
  * @example
  * ```ts
- * await event.wait({ timeout: 5_000 });               // give up after 5 s
- * await lock.acquire({ signal: request.signal });     // give up when the request is aborted
+ * await event.wait({ timeout: 5_000 });                           // give up after 5 s
+ * using release = await lock.acquire({ signal: request.signal }); // give up when the request is aborted
  * ```
  */
 export interface WaitOptions {

@@ -31,7 +31,7 @@ export function setDefaultMaxWaiters(n: number): void {
  * @example
  * ```ts
  * import { getDefaultMaxWaiters } from 'waitsafe';
- * console.log(getDefaultMaxWaiters()); // 1000
+ * getDefaultMaxWaiters(); // 1000
  * ```
  */
 export function getDefaultMaxWaiters(): number {

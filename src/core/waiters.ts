@@ -41,7 +41,7 @@
  * @module
  */
 
-import { timeoutError } from './errors.js';
+import { timeoutError } from './dom-errors.js';
 import { leave } from './idle.js';
 import { append, type List, unlink } from './list.js';
 import type { WaitOptions } from './options.js';
@@ -110,7 +110,7 @@ export class WaiterQueue<T> implements List<Waiter<T>>, WaiterHost<T> {
     const promise = new Promise<T>((resolve) => {
       made = { prev: null, next: null, queue: this, resolve, sig: null, timer: null, data };
     });
-    link(this, made as unknown as Waiter<T>, signal, timeout);
+    enqueue(this, made as unknown as Waiter<T>, signal, timeout);
     return promise;
   }
 
@@ -145,8 +145,8 @@ export class WaiterQueue<T> implements List<Waiter<T>>, WaiterHost<T> {
   }
 }
 
-/** Links a new node at the tail of `queue`, with its signal and timer registrations. */
-function link<T>(
+/** Adds a new node at the tail of `queue`, with its signal and timer registrations. */
+function enqueue<T>(
   queue: WaiterQueue<T>,
   node: Waiter<T>,
   signal: AbortSignal | undefined,
@@ -173,7 +173,7 @@ export function watch<T>(
   resolve: (value: T | PromiseLike<T>) => void,
 ): Waiter<T> {
   const node: Waiter<T> = { prev: null, next: null, queue, resolve, sig: null, timer: null, data };
-  link(queue, node, signal, timeout);
+  enqueue(queue, node, signal, timeout);
   return node;
 }
 

@@ -13,7 +13,7 @@ import { Diff, snapshot, type WaiterDiff, type WaiterSnapshot } from './snapshot
  *
  * @example
  * ```ts
- * new WaiterMonitor({ interval: 30_000, baseline: 'first', minGrowth: 50, report: (diff) => log(String(diff)) });
+ * new WaiterMonitor({ interval: 30_000, baseline: 'first', minGrowth: 50, report: (diff) => console.warn(String(diff)) });
  * ```
  */
 export interface WaiterMonitorOptions {
@@ -44,9 +44,13 @@ function defaultReport(diff: WaiterDiff): void {
  * ```ts
  * import { trackWaiters, WaiterMonitor } from 'waitsafe/inspect';
  *
- * trackWaiters({ stacks: true });
+ * const stopTracking = trackWaiters({ stacks: true });
  * const monitor = new WaiterMonitor({ interval: 60_000, minGrowth: 100 }).start();
  * // every minute, rows that grew by 100+ waiters since start-up go to stderr
+ *
+ * // at shutdown:
+ * monitor.stop();
+ * stopTracking();
  * ```
  */
 export class WaiterMonitor implements Disposable {
@@ -97,7 +101,9 @@ export class WaiterMonitor implements Disposable {
    *
    * @example
    * ```ts
-   * setInterval(() => monitor.tick(), 1_000); // reports at most once per interval
+   * const monitor = new WaiterMonitor({ interval: 60_000 });
+   * // called from a loop that runs every second, it reports at most once a minute:
+   * monitor.tick(); // undefined
    * ```
    */
   tick(): WaiterDiff | undefined {
@@ -111,7 +117,7 @@ export class WaiterMonitor implements Disposable {
    *
    * @example
    * ```ts
-   * const monitor = new WaiterMonitor({ interval: 10_000 }).start();
+   * using monitor = new WaiterMonitor({ interval: 10_000 }).start(); // stopped at the end of the scope
    * ```
    */
   start(): this {

@@ -11,7 +11,11 @@ import { liveTracked } from './tracking.js';
  *
  * @example
  * ```ts
- * const [top] = snapshot().rows; // { kind: 'Event', name: 'idReady', site: 'src/session.ts:42', primitives: 1204, waiters: 1204 }
+ * const stop = trackWaiters();
+ * const idReady = new Event({ name: 'idReady' });
+ * void idReady.wait();
+ * snapshot().rows[0]; // { kind: 'Event', name: 'idReady', site: undefined, primitives: 1, waiters: 1 }
+ * stop();
  * ```
  */
 export interface SnapshotRow {

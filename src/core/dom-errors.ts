@@ -1,5 +1,6 @@
 /**
- * Errors the engine creates.
+ * The DOMExceptions the engine creates (TimeoutError, InvalidStateError). The domain errors
+ * (BrokenBarrierError, the queue errors) are in `src/errors.ts`.
  *
  * @module
  */
