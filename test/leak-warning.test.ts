@@ -5,8 +5,9 @@
  * in `leak-warning.node.test.ts`.
  */
 
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Event, getDefaultMaxWaiters, setDefaultMaxWaiters } from '../src/index.js';
+import { Event, getDefaultMaxWaiters, Queue, setDefaultMaxWaiters } from '../src/index.js';
 import { nodeProcess, spyOnWarnings } from './helpers.js';
 
 afterEach(() => {
@@ -171,5 +172,98 @@ describe('leak warning', () => {
       expect(message).toMatch(/\b2\b/);
       expect(message).toContain('maxWaiters');
     });
+  });
+});
+
+describe('leak warning, against a model', () => {
+  it("counts a Queue's getters, putters and joiners together, however they interleave", () => {
+    const warn = spyOnWarnings();
+    const queue = new Queue<number>({ name: 'jobs', maxWaiters: 4 });
+    queue.putNowait(1);
+    queue.getNowait(); // one unfinished item: join() waits
+    const controller = new AbortController();
+    const { signal } = controller;
+    queue.join({ signal }).catch(() => {});
+    queue.get({ signal }).catch(() => {});
+    queue.join({ signal }).catch(() => {});
+    queue.join({ signal }).catch(() => {});
+    expect(queue.waiterCount).toBe(4);
+    expect(warn).not.toHaveBeenCalled();
+    queue.join({ signal }).catch(() => {});
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[0])).toContain('Queue "jobs"');
+    controller.abort();
+  });
+
+  it('warns at the next registration after the default drops below the count', () => {
+    const warn = spyOnWarnings();
+    const event = new Event({ name: 'late' });
+    const controller = addWaiters(event, 5);
+    expect(warn).not.toHaveBeenCalled();
+    setDefaultMaxWaiters(5);
+    expect(warn).not.toHaveBeenCalled();
+    addWaiters(event, 1, controller);
+    expect(warn).toHaveBeenCalledTimes(1);
+    controller.abort();
+  });
+
+  it('fires exactly when waiterCount first exceeds the limit, for any registrations, releases and default changes', () => {
+    // The check runs only when a queue leaves its quiet range (src/core/waiter.ts, QuietRange):
+    // a Queue's getters, putters and joiners share its limit, and the default may change at any
+    // time, so those are what the sequences mix.
+    type Step =
+      | { kind: 'get' }
+      | { kind: 'join' }
+      | { kind: 'put-full' }
+      | { kind: 'abort-all' }
+      | { kind: 'put' }
+      | { kind: 'default'; n: number };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.constantFrom<Step>({ kind: 'get' }, { kind: 'join' }, { kind: 'put-full' }),
+      fc.record({ kind: fc.constant('abort-all' as const) }),
+      fc.record({ kind: fc.constant('put' as const) }),
+      fc.record({ kind: fc.constant('default' as const), n: fc.integer({ min: 0, max: 12 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), fc.option(fc.integer({ min: 1, max: 8 })), (steps, own) => {
+        setDefaultMaxWaiters(6);
+        const warn = spyOnWarnings();
+        // Two queues: one that waits for items (getters, joiners), one kept full (putters).
+        const empty = new Queue<number>(own === null ? {} : { maxWaiters: own });
+        const full = new Queue<number>({ maxSize: 1, ...(own === null ? {} : { maxWaiters: own }) });
+        full.putNowait(0);
+        let controller = new AbortController();
+        const expected = { empty: 0, full: 0 };
+        const check = (queue: Queue<number>, key: 'empty' | 'full') => {
+          const limit = own ?? getDefaultMaxWaiters();
+          if (expected[key] === 0 && limit !== 0 && limit !== Number.POSITIVE_INFINITY && queue.waiterCount > limit) {
+            expected[key] = 1;
+          }
+        };
+        for (const s of steps) {
+          const signal = controller.signal;
+          const before = { empty: empty.waiterCount, full: full.waiterCount };
+          if (s.kind === 'get') empty.get({ signal }).catch(() => {});
+          else if (s.kind === 'join') {
+            // join() waits only while items are unfinished: keep one unfinished item around.
+            if (empty.size === 0 && empty.waiterCount === 0) empty.putNowait(1);
+            empty.join({ signal }).catch(() => {});
+          } else if (s.kind === 'put-full') full.put(1, { signal }).catch(() => {});
+          else if (s.kind === 'put') {
+            if (empty.waiterCount > 0) empty.putNowait(2);
+          } else if (s.kind === 'abort-all') {
+            controller.abort();
+            controller = new AbortController();
+          } else setDefaultMaxWaiters(s.n);
+          // The check runs when a wait registers: where the count grew.
+          if (empty.waiterCount > before.empty) check(empty, 'empty');
+          if (full.waiterCount > before.full) check(full, 'full');
+        }
+        controller.abort();
+        expect(warn).toHaveBeenCalledTimes(expected.empty + expected.full);
+        vi.restoreAllMocks();
+      }),
+      { numRuns: 300 },
+    );
   });
 });
