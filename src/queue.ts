@@ -78,12 +78,6 @@ const resolvedVoid: Promise<void> = Promise.resolve();
 export class Queue<T> extends Primitive {
   /** @internal */
   static override optionKeys: readonly string[] = [...PRIMITIVE_KEYS, 'maxSize'];
-
-  /** Getters, putters and joiners all count in `waiterCount`. @internal */
-  protected override get queueCount(): number {
-    return 3;
-  }
-
   readonly #maxSize: number;
   readonly #getters: WaiterQueue<T> = new WaiterQueue<T>(this, 'get');
   readonly #putters: WaiterQueue<void> = new WaiterQueue<void>(this, 'put');

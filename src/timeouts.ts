@@ -14,7 +14,6 @@
 import { invalidStateError } from './core/dom-errors.js';
 import { badValue, checkFunction, invalidOptions, isAbortSignal, SIGNAL_KEYS } from './core/options.js';
 import { disposeSymbol } from './core/releaser.js';
-import { state } from './core/state.js';
 import { now } from './core/timers.js';
 import { rejectWaiter, type Waiter } from './core/waiter.js';
 import { WaiterQueue, type WaitOwner, watch } from './core/waiters.js';
@@ -26,14 +25,7 @@ function ignore(): void {}
  * report, never warns, and is never tracked by the inspector. Its label, with the helper's name
  * as the verb, makes `timeout()`'s TimeoutError message.
  */
-const helpers: WaitOwner = {
-  label: 'waitsafe',
-  // Never a leak warning: quiet for good (until the default limit changes, which asks again).
-  checkWaiters: (queue) => {
-    queue.quietUpTo = Infinity;
-    queue.epoch = state.limitEpoch;
-  },
-};
+const helpers: WaitOwner = { label: 'waitsafe', checkWaiters: ignore };
 
 function checkMs(ms: unknown): void {
   if (typeof ms !== 'number') throw badValue('The "ms" argument', 'a number of milliseconds', ms);

@@ -6,7 +6,6 @@
 
 import { badValue, checkLimit, invalidKeys, PRIMITIVE_KEYS, type PrimitiveOptions } from './options.js';
 import { type AnyClass, state } from './state.js';
-import type { QuietRange } from './waiter.js';
 
 /**
  * Sets the `maxWaiters` limit used by every primitive that was not given its own, including
@@ -24,7 +23,6 @@ import type { QuietRange } from './waiter.js';
  */
 export function setDefaultMaxWaiters(n: number): void {
   state.maxWaiters = checkLimit(n, 'The "n" argument');
-  state.limitEpoch++;
 }
 
 /**
@@ -132,33 +130,14 @@ export abstract class Primitive {
     return this.name === undefined ? kind : `${kind} ${JSON.stringify(this.name)}`;
   }
 
-  /**
-   * How many waiter queues count in `waiterCount` (a Queue has three): each may grow by only its
-   * share of the room left before the next check. @internal
-   */
-  protected get queueCount(): number {
-    return 1;
-  }
-
-  /**
-   * Emits the one-time leak warning if `waiterCount` is past the limit, and sets how far `queue`
-   * may grow before the next check. @internal
-   */
-  checkWaiters(queue: QuietRange): void {
+  /** Emits the one-time leak warning if `waiterCount` is past the limit. @internal */
+  checkWaiters(): void {
     const max = this.#maxWaiters ?? state.maxWaiters;
-    queue.epoch = state.limitEpoch;
-    if (max === 0 || max === Infinity) {
-      queue.quietUpTo = Infinity;
-      return;
-    }
+    if (max === 0 || max === Infinity) return;
     const count = this.waiterCount;
-    if (count <= max) {
-      queue.quietUpTo = queue.size + Math.floor((max - count) / this.queueCount);
-      return;
-    }
+    if (count <= max) return;
     // Warn once: a limit of 0 disables further checks of this primitive.
     this.#maxWaiters = 0;
-    queue.quietUpTo = Infinity;
     emitLeakWarning(
       `${this.label}: ${count} pending waiters, over maxWaiters (${max}), a likely leak. ` +
         'If expected, raise the "maxWaiters" option or setDefaultMaxWaiters(n) (0 or Infinity: off).',

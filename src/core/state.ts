@@ -41,8 +41,6 @@ export interface State {
   sweepWith?: unknown;
   /** `primitive.ts`: the default `maxWaiters`. */
   maxWaiters: number;
-  /** `primitive.ts`: raised whenever the default changes, so queues redo their leak check. */
-  limitEpoch: number;
   /**
    * `waitsafe/inspect`: called with every new primitive while tracking, the class constructed,
    * and whether a primitive made it for itself.
@@ -61,6 +59,5 @@ global[key] ??= {
   buckets: new Map(),
   idle: [],
   maxWaiters: 1000,
-  limitEpoch: 0,
 } as State;
 export const state: State = global[key];

@@ -12,28 +12,12 @@
 import type { Membership } from './idle.js';
 import type { Linked } from './list.js';
 
-/**
- * How far a queue may grow before its owner's leak check must run again. The check runs on a
- * registration only when the queue grew past `quietUpTo`, or the default limit changed since
- * (`epoch`): one comparison per wait instead of a call into the primitive.
- */
-export interface QuietRange {
-  readonly size: number;
-  /** The size up to which no registration can take the owner past its limit. */
-  quietUpTo: number;
-  /** `state.limitEpoch` when `quietUpTo` was set. */
-  epoch: number;
-}
-
 /** What a waiter's queue needs from its primitive: a label for messages, and the leak check. */
 export interface WaitOwner {
   /** `Kind "name"`, as used in messages. */
   readonly label: string;
-  /**
-   * The leak check (the one-time warning), run when `queue` grew past its quiet range; it sets
-   * the queue's next quiet range.
-   */
-  checkWaiters(queue: QuietRange): void;
+  /** Called after every registration (the leak warning). */
+  checkWaiters(): void;
 }
 
 /**

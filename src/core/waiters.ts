@@ -46,17 +46,8 @@ import { leave } from './idle.js';
 import { append, type List, unlink } from './list.js';
 import type { WaitOptions } from './options.js';
 import { watchSignal } from './signals.js';
-import { state } from './state.js';
 import { watchTimeout } from './timers.js';
-import {
-  type AnyWaiter,
-  cancelWaiter,
-  type QuietRange,
-  rejectWaiter,
-  type Waiter,
-  type WaiterHost,
-  type WaitOwner,
-} from './waiter.js';
+import { type AnyWaiter, cancelWaiter, rejectWaiter, type Waiter, type WaiterHost, type WaitOwner } from './waiter.js';
 
 export type { AnyWaiter, Waiter, WaitOwner } from './waiter.js';
 
@@ -71,14 +62,11 @@ export type { AnyWaiter, Waiter, WaitOwner } from './waiter.js';
  * before rejecting; the deadline helpers abort a signal) and {@link onExpire} (for `sleep` and
  * the deadline helpers the timeout is the event they wait for).
  */
-export class WaiterQueue<T> implements List<Waiter<T>>, WaiterHost<T>, QuietRange {
+export class WaiterQueue<T> implements List<Waiter<T>>, WaiterHost<T> {
   head: Waiter<T> | null = null;
   tail: Waiter<T> | null = null;
   /** Linked (pending) waiters. */
   size = 0;
-  /** The leak check's quiet range (see `QuietRange`): unknown until the first registration. */
-  quietUpTo = -1;
-  epoch = -1;
   /** The primitive, for messages and the leak warning. */
   declare readonly owner: WaitOwner;
   /** The waiting method's name, for timeout messages (`"wait"`, `"acquire"`). */
@@ -168,7 +156,7 @@ function enqueue<T>(
   queue.size++;
   if (signal !== undefined) watchSignal(node as unknown as AnyWaiter, signal);
   if (timeout !== undefined && timeout !== Infinity) watchTimeout(node as unknown as AnyWaiter, timeout);
-  if (queue.size > queue.quietUpTo || queue.epoch !== state.limitEpoch) queue.owner.checkWaiters(queue);
+  queue.owner.checkWaiters();
 }
 
 /**
