@@ -85,8 +85,7 @@ export function invalidKeys(options: unknown, known: readonly string[]): TypeErr
     return badValue('The "options" argument', 'an object or undefined', options);
   }
   for (const key in options) {
-    // The waits' own keys inline: this runs on every wait that has options.
-    if (known === WAIT_KEYS ? key !== 'signal' && key !== 'timeout' : !known.includes(key)) {
+    if (!known.includes(key)) {
       return new TypeError(`Unknown option "${key}" (known: ${known.join(', ')})`);
     }
   }

@@ -30,28 +30,12 @@ function runHeld<T>(pool: PermitPool, fn: () => T | PromiseLike<T>): T | Promise
     pool.release();
     return Promise.reject(error);
   }
-  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
+  // A plain value: release now. Anything else may be a thenable: release once it settles.
+  if (Object(result) !== result) {
     pool.release();
-    return result;
+    return result as T;
   }
-  let settled: Promise<T>;
-  try {
-    settled = Promise.resolve(result);
-  } catch (error) {
-    // A promise whose `constructor` getter throws.
-    pool.release();
-    return Promise.reject(error);
-  }
-  return settled.then(
-    (value) => {
-      pool.release();
-      return value;
-    },
-    (error: unknown) => {
-      pool.release();
-      throw error;
-    },
-  );
+  return new Promise<T>((resolve) => resolve(result)).finally(() => pool.release());
 }
 
 /** Base class of the permit primitives. Not exported from the package. */

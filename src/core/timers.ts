@@ -66,14 +66,15 @@ interface TimerLink extends Membership {
   deadline: number;
 }
 
-/** The deadline of a link not stamped yet: later than every stamped one, so never due. */
-const UNSTAMPED = Infinity;
+/**
+ * The deadline of a link not stamped yet. A small integer, as deadlines are, so the field stays
+ * unboxed (an `Infinity` there would cost every timer link a heap number); a read stamps the
+ * links before any deadline is compared.
+ */
+const UNSTAMPED = -1;
 
 /** The bucket of each timeout duration that new waits join. Process-wide (`state.ts`). */
 const buckets = state.buckets as Map<number, TimerBucket>;
-
-/** The bucket joined last (most waits use one or two durations): saves a Map lookup per wait. */
-let last: TimerBucket | undefined;
 
 /** The current time on `performance.now()`'s clock, looked up at call time. */
 export function now(): number {
@@ -109,8 +110,6 @@ class TimerBucket implements List<Membership>, Releasable {
   /** The deadline the pending timer was armed for: waits due by then expire when it fires. */
   armedUntil = 0;
   idle = false;
-  /** True once new waits no longer join it (another bucket may serve its duration). */
-  forgotten = false;
   declare readonly ms: number;
   /** The `setTimeout` and `clearTimeout` of its timer (a test runner's fakes, maybe). */
   declare readonly set: SetTimeout;
@@ -151,8 +150,6 @@ class TimerBucket implements List<Membership>, Releasable {
       clear(this.handle);
       this.handle = undefined;
     }
-    this.forgotten = true;
-    if (last === this) last = undefined;
     if (buckets.get(this.ms) === this) buckets.delete(this.ms);
   }
 }
@@ -192,14 +189,10 @@ function fire(bucket: TimerBucket): void {
 /** Expires `node` after `ms` milliseconds (finite, > 0) unless it is settled first. */
 export function watchTimeout(node: AnyWaiter, ms: number): void {
   const set = (globalThis as unknown as { setTimeout: SetTimeout }).setTimeout;
-  let bucket = last;
-  if (bucket === undefined || bucket.ms !== ms || bucket.set !== set || bucket.forgotten) {
-    bucket = buckets.get(ms);
-    if (bucket === undefined || bucket.set !== set) {
-      bucket = new TimerBucket(ms, set);
-      buckets.set(ms, bucket);
-    }
-    last = bucket;
+  let bucket = buckets.get(ms);
+  if (bucket === undefined || bucket.set !== set) {
+    bucket = new TimerBucket(ms, set);
+    buckets.set(ms, bucket);
   }
   // The clock is read only to arm the timer, or when it is a fake's, which costs nothing; else
   // the link is stamped at the next read (see the header).
