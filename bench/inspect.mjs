@@ -15,9 +15,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Event } from '../dist/esm/index.js';
 import { trackWaiters } from '../dist/esm/inspect/index.js';
-import { defineSuite, formatNs, formatRatio, measureBytes, median, runSuite } from './harness.mjs';
+import { eventLoop } from './cases.mjs';
+import {
+  banner,
+  defineSuite,
+  formatNs,
+  formatRatio,
+  measureBytes,
+  printTable,
+  roundRatio,
+  runSuite,
+  specialize,
+} from './harness.mjs';
 
-console.log(`node ${process.version}, ${process.arch}; figures in ns per operation unless noted`);
+banner();
 const started = performance.now();
 
 // ---------------------------------------------------------------------------------------------
@@ -44,17 +55,28 @@ const { Event: UntrackedEvent } = await import(pathToFileURL(join(copy, 'index.j
  * Modes, in table order: label, how to turn the mode on (returns the stop function), the Event
  * class, and the number of constructions per timed run (more for the fast ones, so that a run
  * lasts a few milliseconds and the two figures that should be equal are not lost in noise).
+ * Each mode runs its own copy of each loop (the harness's specialize()): the untracked build's
+ * Event is another class, and one shared loop would be polymorphic for every mode.
  */
 const MODES = [
   ['untracked build (no hook)', () => () => {}, UntrackedEvent, 200_000],
   ['tracking off', () => () => {}, Event, 200_000],
   ['trackWaiters()', () => trackWaiters(), Event, 20_000],
   ['trackWaiters({ stacks: true })', () => trackWaiters({ stacks: true }), Event, 5_000],
-];
+].map(([label, on, EventClass, n]) => ({ label, on, EventClass, n }));
 const OFF = 'tracking off';
 
 /** Keeps each constructed Event reachable for a moment, so the allocation cannot be elided. */
 const sink = [undefined];
+const CONSTRUCT = ({ EventClass }) =>
+  async function (n, clock) {
+    const { on, sink } = this;
+    const stop = on();
+    clock.start();
+    for (let i = 0; i < n; i++) sink[0] = new EventClass();
+    clock.stop();
+    stop();
+  };
 
 // ---------------------------------------------------------------------------------------------
 // 1. construction
@@ -71,25 +93,16 @@ const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve));
 const construction = await runSuite(
   defineSuite({
     name: 'new Event(), constructed inside the timed loop',
-    cases: {
-      ...Object.fromEntries(
-        MODES.map(([label, on, EventClass, n]) => [
-          label,
-          {
-            n,
-            fn: async (n, clock) => {
-              const stop = on();
-              clock.start();
-              for (let i = 0; i < n; i++) sink[0] = new EventClass();
-              clock.stop();
-              stop();
-            },
-          },
-        ]),
-      ),
-      [SPREAD]: {
+    cases: [
+      ...MODES.map((mode) => ({
+        ...mode,
+        setup: () => ({ ...mode, sink }),
+        run: specialize(CONSTRUCT, mode.label, { EventClass: mode.EventClass }),
+      })),
+      {
+        label: SPREAD,
         n: 10_000,
-        fn: async (n, clock) => {
+        run: async (n, clock) => {
           const stop = trackWaiters();
           for (let done = 0; done < n; done += 100) {
             clock.start();
@@ -100,7 +113,7 @@ const construction = await runSuite(
           stop();
         },
       },
-    },
+    ],
   }),
 );
 
@@ -110,27 +123,23 @@ const construction = await runSuite(
 const waitSet = await runSuite(
   defineSuite({
     name: 'Event: ev.wait(); ev.set(); ev.clear(); await, on an Event created under each mode',
-    cases: Object.fromEntries(
-      MODES.map(([label, on, EventClass]) => {
-        const stop = on();
-        const created = new EventClass();
-        stop();
-        return [
-          label,
-          async (n) => {
-            const ev = created;
-            const stopAgain = on();
-            for (let i = 0; i < n; i++) {
-              const p = ev.wait();
-              ev.set();
-              ev.clear();
-              await p;
-            }
-            stopAgain();
-          },
-        ];
-      }),
-    ),
+    cases: MODES.map(({ label, on, EventClass }) => {
+      const loop = eventLoop('waitSet', label, { wait: (ev) => ev.wait() });
+      return {
+        label,
+        setup() {
+          const stop = on();
+          const ev = new EventClass();
+          stop();
+          return { ev };
+        },
+        async run(n, clock) {
+          const stop = on();
+          await loop.call(this, n, clock);
+          stop();
+        },
+      };
+    }),
   }),
 );
 
@@ -138,14 +147,13 @@ const waitSet = await runSuite(
 // 3. memory: bytes per live Event under each mode (the tracker's WeakRef, registry entry and,
 //    with stacks, the site string)
 
-const COUNT = 50_000;
 const memory = await measureBytes({
   name: 'bytes per live Event (no waiter)',
-  count: COUNT,
+  count: 50_000,
   reps: 5,
   floor: OFF,
   cases: Object.fromEntries(
-    MODES.map(([label, on, EventClass]) => [
+    MODES.map(({ label, on, EventClass }) => [
       label,
       {
         create(count) {
@@ -163,14 +171,8 @@ const memory = await measureBytes({
 // ---------------------------------------------------------------------------------------------
 // Summary: each mode as a ratio to "tracking off", per round (median over the rounds).
 
-/** Median over the rounds of (case / "tracking off") in the same round. */
-function toOff(suite, label) {
-  const off = suite.cases[OFF].samples;
-  return median(suite.cases[label].samples.map((ns, r) => ns / off[r]));
-}
-
-const header = ['mode', 'new Event() ns', 'x off', 'wait+set ns', 'x off', 'bytes/Event', 'x off'];
-const rows = MODES.map(([label]) => [
+const toOff = (result, label) => roundRatio(result.cases[label], result.cases[OFF]);
+const rows = MODES.map(({ label }) => [
   label,
   formatNs(construction.cases[label].median),
   formatRatio(toOff(construction, label)),
@@ -179,22 +181,13 @@ const rows = MODES.map(([label]) => [
   `${Math.round(memory.cases[label].median)} B`,
   formatRatio(memory.cases[label].ratio),
 ]);
-rows.splice(3, 0, [
-  SPREAD,
-  formatNs(construction.cases[SPREAD].median),
-  formatRatio(toOff(construction, SPREAD)),
-  '',
-  '',
-  '',
-  '',
-]);
-const widths = header.map((h, j) => Math.max(h.length, ...rows.map((row) => row[j].length)));
-const line = (cells) =>
-  `| ${cells.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join(' | ')} |`;
-console.log('\n### waitsafe/inspect overhead: each mode / "tracking off" in the same round\n');
-console.log(line(header));
-console.log(`|${widths.map((w, j) => (j === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-for (const row of rows) console.log(line(row));
+rows.splice(3, 0, [SPREAD, formatNs(construction.cases[SPREAD].median), formatRatio(toOff(construction, SPREAD))]);
+printTable(
+  '### waitsafe/inspect overhead: each mode / "tracking off" in the same round',
+  ['mode', 'new Event() ns', 'x off', 'wait+set ns', 'x off', 'bytes/Event', 'x off'],
+  ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  rows.map((row) => [...row, '', '', '', ''].slice(0, 7)),
+);
 
 const untracked = 'untracked build (no hook)';
 console.log(

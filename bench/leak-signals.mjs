@@ -39,7 +39,7 @@
 
 import { getEventListeners } from 'node:events';
 import { Deadline, linkSignals, sleep, timeout } from '../dist/esm/index.js';
-import { slope } from './stats.mjs';
+import { formatInt, formatMb, nextMacrotask, printColumns, slope } from './stats.mjs';
 
 // Long enough that no deadline fires during the run: every call ends well before it.
 const DEADLINE_MS = 60_000;
@@ -58,8 +58,10 @@ const WARMUP_SLEEP_MS = 1;
 // What a fitted slope can resolve at these counts: V8's old and code spaces move by 100-300 KB
 // between samples whatever the code does. The leaking variants leave 50-650 B per call.
 const NOISE_B_PER_CALL = 4;
-
-const MB = 1024 * 1024;
+// Calls, heap sample period and warm-up calls of each kind of variant.
+const FULL = { calls: CALLS, sampleEvery: SAMPLE_EVERY, warmup: WARMUP_CALLS };
+const LISTENER = { calls: LISTENER_CALLS, sampleEvery: LISTENER_SAMPLE_EVERY, warmup: LISTENER_WARMUP_CALLS };
+const RACE = { calls: RACE_CALLS, sampleEvery: RACE_SAMPLE_EVERY, warmup: RACE_WARMUP_CALLS };
 
 // --- What each call does ----------------------------------------------------------------------
 
@@ -75,9 +77,7 @@ const SIGNAL_VARIANTS = [
   {
     key: 'a',
     label: '(a) AbortSignal.any([long, AbortSignal.timeout(t)])',
-    calls: CALLS,
-    sampleEvery: SAMPLE_EVERY,
-    warmup: WARMUP_CALLS,
+    ...FULL,
     call(long) {
       const signal = AbortSignal.any([long, AbortSignal.timeout(DEADLINE_MS)]);
       return signal.aborted;
@@ -86,9 +86,7 @@ const SIGNAL_VARIANTS = [
   {
     key: 'b',
     label: '(b) linkSignals(long, AbortSignal.timeout(t)) + dispose',
-    calls: CALLS,
-    sampleEvery: SAMPLE_EVERY,
-    warmup: WARMUP_CALLS,
+    ...FULL,
     call(long) {
       const signal = linkSignals(long, AbortSignal.timeout(DEADLINE_MS));
       try {
@@ -101,9 +99,7 @@ const SIGNAL_VARIANTS = [
   {
     key: "b'",
     label: "(b') new Deadline(t, { signal: long }) + dispose",
-    calls: CALLS,
-    sampleEvery: SAMPLE_EVERY,
-    warmup: WARMUP_CALLS,
+    ...FULL,
     call(long) {
       const deadline = new Deadline(DEADLINE_MS, { signal: long });
       try {
@@ -116,17 +112,13 @@ const SIGNAL_VARIANTS = [
   {
     key: 'c',
     label: '(c) await timeout(t, work, { signal: long })',
-    calls: CALLS,
-    sampleEvery: SAMPLE_EVERY,
-    warmup: WARMUP_CALLS,
+    ...FULL,
     call: (long) => timeout(DEADLINE_MS, work, { signal: long }),
   },
   {
     key: 'd',
     label: "(d) long.addEventListener('abort', …), never removed",
-    calls: LISTENER_CALLS,
-    sampleEvery: LISTENER_SAMPLE_EVERY,
-    warmup: LISTENER_WARMUP_CALLS,
+    ...LISTENER,
     call(long) {
       const controller = new AbortController();
       long.addEventListener('abort', () => controller.abort(long.reason));
@@ -141,33 +133,25 @@ const RACE_VARIANTS = [
   {
     key: 'timeout',
     label: 'await timeout(60_000, work)',
-    calls: CALLS,
-    sampleEvery: SAMPLE_EVERY,
-    warmup: WARMUP_CALLS,
+    ...FULL,
     call: (ms) => timeout(ms, work),
   },
   {
     key: 'ws-sleep',
     label: 'Promise.race([work(), waitsafe sleep(60_000)])',
-    calls: RACE_CALLS,
-    sampleEvery: RACE_SAMPLE_EVERY,
-    warmup: RACE_WARMUP_CALLS,
+    ...RACE,
     call: (ms) => Promise.race([work(), sleep(ms)]),
   },
   {
     key: 'naive',
     label: 'Promise.race([work(), sleep(60_000)]), plain setTimeout',
-    calls: RACE_CALLS,
-    sampleEvery: RACE_SAMPLE_EVERY,
-    warmup: RACE_WARMUP_CALLS,
+    ...RACE,
     call: (ms) => Promise.race([work(), plainSleep(ms)]),
   },
   {
     key: 'uncleared',
     label: 'setTimeout(() => controller.abort(), 60_000), never cleared',
-    calls: RACE_CALLS,
-    sampleEvery: RACE_SAMPLE_EVERY,
-    warmup: RACE_WARMUP_CALLS,
+    ...RACE,
     call(ms) {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), ms);
@@ -177,8 +161,6 @@ const RACE_VARIANTS = [
 ];
 
 // --- Measuring --------------------------------------------------------------------------------
-
-const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Heap in use after full collections. Each round lets a macrotask pass first: waitsafe's idle
@@ -277,25 +259,10 @@ async function measureRace(variant) {
 
 // --- Reporting --------------------------------------------------------------------------------
 
-const formatInt = (n) => n.toLocaleString('en-US');
-const formatMb = (bytes) => (bytes / MB).toFixed(1);
-
-/** Prints rows with the header underlined; the first column left-aligned, the last free. */
-function printTable(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ');
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows.slice(1)) console.log(line(row));
-}
-
 const formatHeap = (r) => `${formatMb(r.samples[0].heap)} → ${formatMb(r.samples.at(-1).heap)}`;
 
 function printSignalTable(results) {
-  printTable([
+  printColumns([
     ['variant', 'calls', 'listeners', '+1 macrotask', 'Node refs', 'heap MB', 'slope B/call', 'µs/call', 'verdict'],
     ...results.map((r) => [
       r.variant.label,
@@ -312,7 +279,7 @@ function printSignalTable(results) {
 }
 
 function printRaceTable(results) {
-  printTable([
+  printColumns([
     ['variant', 'calls', 'timers', '+1 macrotask', 'heap MB', 'slope B/call', 'µs/call', 'verdict'],
     ...results.map((r) => [
       r.variant.label,

@@ -27,7 +27,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Event } from '../dist/esm/index.js';
-import { slope } from './stats.mjs';
+import { formatInt, formatMb, MB, nextMacrotask, printColumns, slope } from './stats.mjs';
 
 // Waiting 10 s per poll would take days. What matters is that each poll gives up, so the
 // 10 s timer is stood in for by a real 1 ms timer, and polls run concurrently to get through
@@ -46,7 +46,6 @@ const LEAK_THRESHOLD = 1;
 const GAVE_UP = 'gave up';
 const ID = 'id-42';
 
-const MB = 1024 * 1024;
 // Where the chart goes: an untracked, git-ignored folder by default, so that running the
 // benchmark does not modify a tracked file; docs/leak.svg only when asked.
 const UPDATE_DOCS_FLAG = '--update-docs';
@@ -154,8 +153,6 @@ const VARIANTS = [
 
 // --- Measuring --------------------------------------------------------------------------------
 
-const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * Heap in use after a full collection. One macrotask passes first, so that anything released
  * "by the next macrotask" (waitsafe's idle timers and listeners) is gone, as it would be in a
@@ -209,11 +206,8 @@ async function measure(variant) {
 
 // --- Reporting --------------------------------------------------------------------------------
 
-const formatInt = (n) => n.toLocaleString('en-US');
-const formatMb = (bytes) => (bytes / MB).toFixed(1);
-
 function printTable(results) {
-  const rows = [
+  printColumns([
     ['variant', 'polls', 'waiters left', 'heap start MB', 'heap end MB', 'slope B/poll', 'verdict'],
     ...results.map((r) => [
       r.variant.label,
@@ -224,16 +218,7 @@ function printTable(results) {
       r.bytesPerPoll.toFixed(2),
       r.leaks ? 'LEAKS' : 'no leak',
     ]),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  // Text columns left-aligned, numbers right-aligned.
-  const line = (row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ');
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows.slice(1)) console.log(line(row));
+  ]);
 }
 
 const escapeXml = (text) =>

@@ -25,13 +25,11 @@
 // AsyncSemaphore(1) (CancelToken); await-semaphore Mutex. Each README was checked for a per-wait
 // timeout or cancel API; a library without one has the Promise.race row only.
 import { CancelToken } from '@esfx/async-canceltoken';
-import { AsyncSemaphore } from '@esfx/async-semaphore';
-import { getSemaphore } from '@henrygd/semaphore';
-import { Mutex as AsyncMutex, withTimeout as asyncMutexWithTimeout } from 'async-mutex';
-import { Sema } from 'async-sema';
+import { withTimeout as asyncMutexWithTimeout } from 'async-mutex';
 import { Mutex as AwaitSemaphoreMutex } from 'await-semaphore';
-import { Mutex as EsToolkitMutex, withTimeout as esToolkitWithTimeout } from 'es-toolkit';
-import { Lock } from '../dist/esm/index.js';
+import { withTimeout as esToolkitWithTimeout } from 'es-toolkit';
+import { LOCKS } from './cases.mjs';
+import { printTable } from './harness.mjs';
 
 const ABANDONED = 1_000;
 const GIVE_UP_MS = 5;
@@ -49,19 +47,17 @@ function raceGiveUp(acquire) {
 }
 
 /**
- * The libraries. `create()` makes a lock; `acquire(lock)` is its plain acquire, resolving with
- * whatever `release(lock, held)` needs; `releaseAny(lock)` is an unscoped release (for the
- * second trial); `count(lock)` the waiters queued; `countSource` says where that count comes from.
+ * The libraries: the rows of LOCKS in bench/cases.mjs (`create()` makes a lock; `acquire(lock)`
+ * is its plain acquire, resolving with whatever `release(lock, held)` needs), and await-semaphore.
+ * `releaseAny(lock)` is an unscoped release (for the second trial); `count(lock)` the waiters
+ * queued; `countSource` says where that count comes from.
  * `patterns` maps a give-up pattern to `(lock) => promise` that settles when the caller gave up
  * (a rejection counts as giving up), or to `{ start, after }` where `after(lock)` acts on the
  * lock as a whole once every acquire has started. `notes` annotate rows.
  */
 const LIBRARIES = [
   {
-    name: 'waitsafe Lock',
-    create: () => new Lock(),
-    acquire: (lock) => lock.acquire(),
-    release: (_lock, release) => release(),
+    ...LOCKS.lock,
     releaseAny: (lock) => lock.release(),
     count: (lock) => lock.waiterCount,
     countSource: 'waiterCount',
@@ -77,10 +73,7 @@ const LIBRARIES = [
     },
   },
   {
-    name: 'async-mutex Mutex',
-    create: () => new AsyncMutex(),
-    acquire: (mutex) => mutex.acquire(),
-    release: (_mutex, release) => release(),
+    ...LOCKS.asyncMutex,
     releaseAny: (mutex) => mutex.release(),
     count: (mutex) => mutex._semaphore._queue.length,
     countSource: 'internal: _semaphore._queue',
@@ -102,10 +95,7 @@ const LIBRARIES = [
     },
   },
   {
-    name: 'es-toolkit Mutex',
-    create: () => new EsToolkitMutex(),
-    acquire: (mutex) => mutex.acquire(),
-    release: (mutex) => mutex.release(),
+    ...LOCKS.esToolkit,
     releaseAny: (mutex) => mutex.release(),
     count: (mutex) => mutex.semaphore.deferredTasks.size,
     countSource: 'internal: semaphore.deferredTasks',
@@ -118,10 +108,8 @@ const LIBRARIES = [
     },
   },
   {
-    name: '@henrygd/semaphore',
-    create: () => getSemaphore(Symbol('orphans'), 1),
-    acquire: (sem) => sem.acquire(),
-    release: (sem) => sem.release(),
+    ...LOCKS.henrygd,
+    label: '@henrygd/semaphore',
     releaseAny: (sem) => sem.release(),
     // size(): tasks active or waiting; the holder is the one active task.
     count: (sem) => sem.size() - 1,
@@ -131,10 +119,7 @@ const LIBRARIES = [
     },
   },
   {
-    name: 'async-sema Sema(1)',
-    create: () => new Sema(1),
-    acquire: (sema) => sema.acquire(),
-    release: (sema) => sema.release(),
+    ...LOCKS.asyncSema,
     releaseAny: (sema) => sema.release(),
     count: (sema) => sema.nrWaiting(),
     countSource: 'nrWaiting()',
@@ -143,10 +128,7 @@ const LIBRARIES = [
     },
   },
   {
-    name: '@esfx AsyncSemaphore(1)',
-    create: () => new AsyncSemaphore(1),
-    acquire: (sem) => sem.wait(),
-    release: (sem) => sem.release(),
+    ...LOCKS.esfx,
     releaseAny: (sem) => sem.release(),
     count: (sem) => sem._waiters.size,
     countSource: 'internal: _waiters.size',
@@ -165,7 +147,7 @@ const LIBRARIES = [
     },
   },
   {
-    name: 'await-semaphore Mutex',
+    label: 'await-semaphore Mutex',
     create: () => new AwaitSemaphoreMutex(),
     acquire: (mutex) => mutex.acquire(),
     release: (_mutex, release) => release(),
@@ -277,7 +259,7 @@ for (const lib of LIBRARIES) {
     else if (first.got) verdict = 'gets the lock, behind the orphans';
     else verdict = 'DEADLOCK: an orphan got the lock';
     rows.push({
-      library: lib.name,
+      library: lib.label,
       pattern: patternName,
       queued: `${first.queued.toLocaleString('en-US')} (${lib.countSource})`,
       fresh: first.got ? 'got the lock' : `timed out (${FRESH_TIMEOUT_MS} ms)`,
@@ -294,23 +276,19 @@ for (const lib of LIBRARIES) {
   }
 }
 
-const header = [
-  'library',
-  'give-up pattern',
-  'queued after the give-ups',
-  'fresh acquire after 1 release',
-  'releases until a fresh acquire gets it',
-  'verdict',
-  'note',
-];
-const keys = ['library', 'pattern', 'queued', 'fresh', 'releases', 'verdict', 'note'];
-const align = ['l', 'l', 'r', 'l', 'r', 'l', 'l'];
-const widths = header.map((h, j) => Math.max(h.length, ...rows.map((row) => row[keys[j]].length)));
-const line = (cells) =>
-  `| ${cells.map((cell, j) => (align[j] === 'r' ? cell.padStart(widths[j]) : cell.padEnd(widths[j]))).join(' | ')} |`;
-console.log(`\n### Orphaned waiters: ${ABANDONED.toLocaleString('en-US')} acquires given up while the lock is held\n`);
-console.log(line(header));
-console.log(`|${widths.map((w, j) => (align[j] === 'r' ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`);
-for (const row of rows) console.log(line(keys.map((k) => row[k])));
+printTable(
+  `### Orphaned waiters: ${ABANDONED.toLocaleString('en-US')} acquires given up while the lock is held`,
+  [
+    'library',
+    'give-up pattern',
+    'queued after the give-ups',
+    'fresh acquire after 1 release',
+    'releases until a fresh acquire gets it',
+    'verdict',
+    'note',
+  ],
+  ['l', 'l', 'r', 'l', 'r', 'l', 'l'],
+  rows.map((row) => ['library', 'pattern', 'queued', 'fresh', 'releases', 'verdict', 'note'].map((k) => row[k])),
+);
 clearInterval(keepAlive);
 console.log(`\nbench/orphans.mjs ran ${((performance.now() - started) / 1000).toFixed(1)} s`);

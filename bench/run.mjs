@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Scenario files, relative to bench/. bench/leak.mjs and bench/leak-signals.mjs are separate: `npm run leak`. */
-const SCENARIOS = ['event.mjs', 'inspect.mjs', 'lock.mjs', 'orphans.mjs', 'queue.mjs'];
+const SCENARIOS = ['event.mjs', 'inspect.mjs', 'lock.mjs', 'mixed.mjs', 'orphans.mjs', 'queue.mjs'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
@@ -20,9 +20,18 @@ if (selected.length === 0) {
   process.exit(2);
 }
 
+// The command as typed, for the scenarios to print (BENCH_COMMAND).
+const args = filters.length === 0 ? '' : ` ${filters.join(' ')}`;
+const typed =
+  process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args && ` --${args}`}` : `node bench/run.mjs${args}`;
+const env = {
+  ...process.env,
+  BENCH_COMMAND: `${process.env.BENCH_ROUNDS ? `BENCH_ROUNDS=${process.env.BENCH_ROUNDS} ` : ''}${typed}`,
+};
+
 function run(file) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(here, file)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--expose-gc', join(here, file)], { stdio: 'inherit', env });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(signal ?? code));
   });
