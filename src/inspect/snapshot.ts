@@ -130,6 +130,18 @@ function table(headers: string[], rows: string[][], footer: string): string {
   return [line(headers), ...rows.map(line), footer].join('\n');
 }
 
+/**
+ * The cells of a table's rows: the index, the `counts` columns, the row's share of `total`
+ * waiters and the cumulative share, then the kind/name/site label.
+ */
+function cells<R extends SnapshotRow>(rows: readonly R[], total: number, counts: (row: R) => string[]): string[][] {
+  let cumulative = 0;
+  return rows.map((row, i) => {
+    cumulative += row.waiters;
+    return [String(i + 1), ...counts(row), percent(row.waiters, total), percent(cumulative, total), labelOf(row)];
+  });
+}
+
 /** A snapshot of this or of another copy of waitsafe/inspect. */
 function isSnapshot(value: unknown): value is WaiterSnapshot {
   const base = value as WaiterSnapshot | null;
@@ -167,21 +179,9 @@ class Snapshot implements WaiterSnapshot {
   }
 
   toString(): string {
-    let cumulative = 0;
-    const body = this.rows.map((row, i) => {
-      cumulative += row.waiters;
-      return [
-        String(i + 1),
-        count(row.primitives),
-        count(row.waiters),
-        percent(row.waiters, this.waiters),
-        percent(cumulative, this.waiters),
-        labelOf(row),
-      ];
-    });
     return table(
       ['#', 'primitives', 'waiters', '%', 'cum %', 'kind/name/site'],
-      body,
+      cells(this.rows, this.waiters, (row) => [count(row.primitives), count(row.waiters)]),
       `total: ${count(this.primitives)} primitives, ${count(this.waiters)} waiters`,
     );
   }
@@ -197,20 +197,12 @@ export class Diff implements WaiterDiff {
 
   toString(): string {
     const total = this.now.waiters;
-    let cumulative = 0;
-    const body = this.rows.map((row, i) => {
-      cumulative += row.waiters;
-      return [
-        String(i + 1),
-        count(row.primitives),
-        signed(row.primitivesDelta),
-        count(row.waiters),
-        signed(row.waitersDelta),
-        percent(row.waiters, total),
-        percent(cumulative, total),
-        labelOf(row),
-      ];
-    });
+    const body = cells(this.rows, total, (row) => [
+      count(row.primitives),
+      signed(row.primitivesDelta),
+      count(row.waiters),
+      signed(row.waitersDelta),
+    ]);
     const seconds = ((this.now.takenAt - this.base.takenAt) / 1000).toFixed(1);
     return table(
       ['#', 'primitives', 'Δ', 'waiters', 'Δ', '%', 'cum %', 'kind/name/site'],
