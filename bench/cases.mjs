@@ -346,7 +346,10 @@ export function handOffCase({ label, lib, method = 'acquire', depth, n, rewarm, 
   };
 }
 
-/** Uncontended templates: a synchronous try, and an awaited acquire, each with its release. */
+/**
+ * Uncontended templates: a synchronous try, and an awaited acquire, each with its release; and
+ * an async function run under the lock (`exclusive(lock, step)`, `step` an empty async function).
+ */
 const UNCONTENDED = {
   try: ({ tryAcquire, release }) =>
     function (n) {
@@ -369,13 +372,18 @@ const UNCONTENDED = {
         release(lock, held);
       }
     },
+  exclusive: ({ exclusive }) =>
+    async function (n) {
+      const { lock, step } = this;
+      for (let i = 0; i < n; i++) await exclusive(lock, step);
+    },
 };
 
 /** An uncontended case on a free lock of `lib` (a row of LOCKS, or functions overriding it). */
 export const uncontendedCase = (label, kind, lib, n) => ({
   label,
   n,
-  setup: () => ({ lock: lib.create(), label }),
+  setup: () => ({ lock: lib.create(), label, step: async () => {} }),
   run: specialize(UNCONTENDED[kind], label, lib),
 });
 

@@ -131,8 +131,33 @@ const asyncCases = [
   ['@henrygd/semaphore mutex: await acquire() + release()', LOCKS.henrygd],
   ['@esfx AsyncSemaphore(1): await wait() + release()', LOCKS.esfx],
 ].map(([label, lib]) => uncontendedCase(label, 'acquire', lib, ASYNC_N));
+/** `lib` running an async function under the lock the way its README shows without a helper. */
+const heldAround = (lib) => ({
+  ...lib,
+  exclusive: async (lock, step) => {
+    const held = await lib.acquire(lock);
+    try {
+      return await step();
+    } finally {
+      lib.release(lock, held);
+    }
+  },
+});
+const fnCases = [
+  ['waitsafe Lock: await runExclusive(async fn)', LOCKS.lock],
+  [
+    'async-mutex Mutex: await runExclusive(async fn)',
+    { ...LOCKS.asyncMutex, exclusive: (lock, step) => lock.runExclusive(step) },
+  ],
+  ['@henrygd/semaphore mutex: await acquire(), await fn(), release()', heldAround(LOCKS.henrygd)],
+  ['waitsafe Lock: await acquire(), await fn(), releaser() (for reference)', heldAround(LOCKS.lock)],
+].map(([label, lib]) => uncontendedCase(label, 'exclusive', lib, ASYNC_N));
 const uncontended = await runSuite(
-  defineSuite({ name: 'Uncontended acquire + release', n: ASYNC_N, cases: [...syncCases, ...asyncCases] }),
+  defineSuite({
+    name: 'Uncontended acquire + release',
+    n: ASYNC_N,
+    cases: [...syncCases, ...asyncCases, ...fnCases],
+  }),
   { print: false },
 );
 const both = { rate: true, secondsNote: ' for both tables' };
@@ -147,6 +172,11 @@ printSuite(uncontended, {
   ...both,
   title: 'Uncontended, no synchronous try in the library: await acquire() + release on a free lock',
   labels: [FLOOR_LABEL, ...asyncCases.map((c) => c.label)],
+});
+printSuite(uncontended, {
+  ...both,
+  title: 'Uncontended, an empty async function run under a free lock',
+  labels: [FLOOR_LABEL, ...fnCases.map((c) => c.label)],
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -411,6 +411,30 @@ describe('Lock', () => {
       expect(lock.isLocked()).toBe(false);
     });
 
+    it("releases the lock once when fn returns a native promise whose own then calls back synchronously and throws", async () => {
+      const lock = new Lock();
+      const error = new Error('own then');
+      const hostile = Promise.resolve('value');
+      // biome-ignore lint/suspicious/noThenProperty: the hostile case under test.
+      Object.defineProperty(hostile, 'then', {
+        value(onFulfilled: (value: string) => void) {
+          onFulfilled('early');
+          throw error;
+        },
+      });
+      let promise: Promise<unknown> | undefined;
+      expect(() => {
+        promise = lock.runExclusive(() => hostile);
+      }).not.toThrow();
+      // The built-in then of the native promise is used: the value, one release, no InvalidStateError.
+      expect(await promise).toBe('value');
+      expect(lock.isLocked()).toBe(false);
+      const releaser = lock.tryAcquire();
+      expect(releaser).toBeDefined();
+      expect(lock.isLocked()).toBe(true);
+      releaser?.();
+    });
+
     it('rejects with a TypeError, without throwing or taking the lock, when fn is not a function', async () => {
       const lock = new Lock();
       let promise: Promise<unknown> | undefined;
