@@ -111,6 +111,32 @@ class FlagLock {
   }
 }
 
+/**
+ * The floor of what the contract asks of tryAcquire(): a fresh function per hold (so a second call
+ * of a stale one cannot release a later hold), without and with its `[Symbol.dispose]`.
+ */
+class ClosureLock extends FlagLock {
+  tryAcquire() {
+    if (this.locked) return undefined;
+    this.locked = true;
+    return () => this.release();
+  }
+}
+class DisposableClosureLock extends FlagLock {
+  tryAcquire() {
+    if (this.locked) return undefined;
+    this.locked = true;
+    const release = () => this.release();
+    release[Symbol.dispose] = release;
+    return release;
+  }
+}
+const flagRow = (LockClass) => ({
+  create: () => new LockClass(),
+  tryAcquire: (lock) => lock.tryAcquire(),
+  release: (_lock, held) => held(),
+});
+
 const SYNC_N = 1_000_000;
 const ASYNC_N = 100_000;
 const SYNC_FLOOR = 'floor: sync try-lock, a boolean flag';
@@ -119,6 +145,8 @@ const syncCases = [
     SYNC_FLOOR,
     { create: () => new FlagLock(), tryAcquire: (lock) => lock.tryAcquire(), release: (lock) => lock.release() },
   ],
+  ['reference: the flag, a fresh closure per hold', flagRow(ClosureLock)],
+  ['reference: the flag, a fresh closure with [Symbol.dispose] per hold', flagRow(DisposableClosureLock)],
   ['waitsafe Lock: tryAcquire() + releaser()', LOCKS.lock],
   ['waitsafe Lock: tryAcquire() + lock.release()', { ...LOCKS.lock, release: (lock) => lock.release() }],
   ['waitsafe Semaphore(1): tryAcquire() + releaser()', LOCKS.semaphore],
