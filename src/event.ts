@@ -1,6 +1,6 @@
 import type { PrimitiveOptions, WaitOptions } from './core/options.js';
 import { rejectInvalid } from './core/options.js';
-import { Primitive } from './core/primitive.js';
+import { keepShape, Primitive } from './core/primitive.js';
 import { WaiterQueue } from './core/waiters.js';
 
 const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
@@ -158,3 +158,7 @@ export class Event extends Primitive {
     return `${this.#isSet ? 'set' : 'unset'}, waiters:${this.#waiters.size}`;
   }
 }
+
+// One Event (and its waiter queue) stays alive, so a full GC that finds none of the caller's
+// Events alive does not deoptimize the wait path (see keepShape).
+keepShape(() => new Event());

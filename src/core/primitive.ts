@@ -48,6 +48,27 @@ type Tracker = (primitive: Primitive, maker: AnyClass, owned: boolean) => void;
 
 /** True while a primitive constructs one for itself (a Condition's own Lock). */
 let owning = false;
+/** True while {@link keepShape} constructs its instance, which the inspector never sees. */
+let keeping = false;
+/** The instances {@link keepShape} made: alive for as long as the module is. */
+const shapes: Primitive[] = [];
+
+/**
+ * Keeps one private, never-used instance of a class alive, so that V8 keeps its hidden class.
+ * When a full GC finds no instance of a class alive (a service whose per-request Events all
+ * finished), V8 drops the hidden class its instances ended with, and every optimized function
+ * that embedded it deoptimizes ("reason: weak objects" under `node --trace-deopt`): the next
+ * 20,000 waits cost several times the floor (`node --expose-gc bench/profile.mjs after-gc`,
+ * docs/benchmarks.md). An instance kept here keeps the hidden class, and that code, alive.
+ */
+export function keepShape(make: () => Primitive): void {
+  keeping = true;
+  try {
+    shapes.push(make());
+  } finally {
+    keeping = false;
+  }
+}
 
 /**
  * Runs `make`, which constructs primitives on behalf of the primitive being constructed (a
@@ -100,7 +121,7 @@ export abstract class Primitive {
     }
     // Without trackWaiters() this is one comparison. The tracker is process-wide (`state.ts`).
     const track = state.track as Tracker | undefined;
-    if (track !== undefined) track(this, new.target, owning);
+    if (track !== undefined && !keeping) track(this, new.target, owning);
   }
 
   /**
