@@ -411,11 +411,10 @@ describe('Lock', () => {
       expect(lock.isLocked()).toBe(false);
     });
 
-    it("releases the lock once when fn returns a native promise whose own then calls back synchronously and throws", async () => {
+    it('releases the lock once when fn returns a native promise whose own then calls back synchronously and throws', async () => {
       const lock = new Lock();
       const error = new Error('own then');
       const hostile = Promise.resolve('value');
-      // biome-ignore lint/suspicious/noThenProperty: the hostile case under test.
       Object.defineProperty(hostile, 'then', {
         value(onFulfilled: (value: string) => void) {
           onFulfilled('early');
