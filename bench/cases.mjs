@@ -1,18 +1,21 @@
 // Case tables shared by more than one suite: Event waits (bench/event.mjs, bench/mixed.mjs),
-// Lock and Semaphore hand-off and uncontended cases (bench/lock.mjs, bench/mixed.mjs), and the
-// queue hand-off (bench/queue.mjs, bench/mixed.mjs). Not a scenario of its own.
+// Lock and Semaphore hand-off and uncontended cases (bench/lock.mjs, bench/mixed.mjs), the
+// queue hand-off (bench/queue.mjs, bench/mixed.mjs), and the weighted semaphores and
+// reader-writer locks (bench/more.mjs, bench/orphans.mjs). Not a scenario of its own.
 //
 // A table row describes one library: a few one-line functions of that library alone
 // (`acquire: (lock) => lock.acquire()`). A case is a template loop (written once below),
 // specialized per case with the row's functions by the harness (a fresh copy with its own
 // feedback and the functions written in, see bench/harness.mjs), and a `setup()` that makes the
 // primitive it works on. So each library runs its own monomorphic loop, as if written out for it.
+import { AsyncReaderWriterLock } from '@esfx/async-readerwriterlock';
 import { AsyncSemaphore } from '@esfx/async-semaphore';
 import { getSemaphore } from '@henrygd/semaphore';
-import { Mutex as AsyncMutex } from 'async-mutex';
+import { Mutex as AsyncMutex, Semaphore as AsyncMutexSemaphore } from 'async-mutex';
+import { RWLock } from 'async-rwlock';
 import { Sema } from 'async-sema';
 import { Mutex as EsToolkitMutex } from 'es-toolkit';
-import { Event, Lock, Semaphore } from '../dist/esm/index.js';
+import { Event, Lock, ReaderWriterLock, Semaphore } from '../dist/esm/index.js';
 import { specialize } from './harness.mjs';
 
 const noop = () => {};
@@ -420,3 +423,60 @@ export const queueHandOffCase = (label, lib, queue = lib.create, options = {}) =
   setup: async () => ({ q: await queue(), label }),
   run: specialize(QUEUE_HANDOFF, label, lib),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Weighted semaphores and reader-writer locks (bench/more.mjs, bench/orphans.mjs)
+
+/**
+ * The weighted semaphores, used the way their READMEs show: `create(value, options)` makes one
+ * with `value` permits; `acquire(sem, weight)` takes `weight` permits and resolves with what
+ * `release(sem, held)` needs to return them all; `releaseAny(sem, weight)` is the unscoped
+ * release. Both queue FIFO without barging: a heavy waiter at the head blocks lighter ones.
+ */
+export const WEIGHTED = {
+  waitsafe: {
+    label: 'waitsafe Semaphore',
+    create: (value, options) => new Semaphore(value, options),
+    acquire: (sem, weight) => sem.acquire({ weight }),
+    release: (_sem, held) => held(),
+    releaseAny: (sem, weight) => sem.release(weight),
+  },
+  asyncMutex: {
+    label: 'async-mutex Semaphore',
+    create: (value) => new AsyncMutexSemaphore(value),
+    // Resolves with [previous value, releaser].
+    acquire: (sem, weight) => sem.acquire(weight),
+    release: (_sem, held) => held[1](),
+    releaseAny: (sem, weight) => sem.release(weight),
+  },
+};
+
+/**
+ * The reader-writer locks, used the way their READMEs show: `create(options)` makes a free lock;
+ * `read(rw)` and `write(rw)` take a shared and the exclusive hold and resolve with what
+ * `unlock(rw, held)` needs to release it. waitsafe and @esfx queue a reader behind a waiting
+ * writer; async-rwlock lets readers in while others read, even with writers waiting.
+ */
+export const RW_LOCKS = {
+  waitsafe: {
+    label: 'waitsafe ReaderWriterLock',
+    create: (options) => new ReaderWriterLock(options),
+    read: (rw) => rw.acquireRead(),
+    write: (rw) => rw.acquireWrite(),
+    unlock: (_rw, held) => held(),
+  },
+  esfx: {
+    label: '@esfx AsyncReaderWriterLock',
+    create: () => new AsyncReaderWriterLock(),
+    read: (rw) => rw.read(),
+    write: (rw) => rw.write(),
+    unlock: (_rw, held) => held.unlock(),
+  },
+  asyncRwlock: {
+    label: 'async-rwlock RWLock',
+    create: () => new RWLock(),
+    read: (rw) => rw.readLock(),
+    write: (rw) => rw.writeLock(),
+    unlock: (rw) => rw.unlock(),
+  },
+};

@@ -24,11 +24,19 @@
 // withTimeout helper); @henrygd/semaphore; async-sema Sema(1); @esfx/async-semaphore
 // AsyncSemaphore(1) (CancelToken); await-semaphore Mutex. Each README was checked for a per-wait
 // timeout or cancel API; a library without one has the Promise.race row only.
+//
+// Weighted: waitsafe Semaphore and async-mutex Semaphore (withTimeout), each a semaphore of 2
+// permits where every acquire (the holder's, the give-ups and the fresh one) takes 2 and the
+// unscoped release returns 2. Reader-writer locks: waitsafe ReaderWriterLock, @esfx
+// AsyncReaderWriterLock (CancelToken) and async-rwlock RWLock (its timeout argument): the holder
+// and the fresh acquire are writes; the 1,000 give-ups are writes in one row and reads in the
+// next. waitsafe's ReaderWriterLock and @esfx's have no unscoped release: the second trial does
+// what the current hold's releaser does.
 import { CancelToken } from '@esfx/async-canceltoken';
 import { withTimeout as asyncMutexWithTimeout } from 'async-mutex';
 import { Mutex as AwaitSemaphoreMutex } from 'await-semaphore';
 import { withTimeout as esToolkitWithTimeout } from 'es-toolkit';
-import { LOCKS } from './cases.mjs';
+import { LOCKS, RW_LOCKS, WEIGHTED } from './cases.mjs';
 import { printTable } from './harness.mjs';
 
 const ABANDONED = 1_000;
@@ -45,6 +53,53 @@ function raceGiveUp(acquire) {
   const acquired = acquire();
   return Promise.race([acquired, sleep(GIVE_UP_MS)]);
 }
+
+/**
+ * Give-up patterns for each of `methods` (name -> `(lock, arg) => promise`): `name(shown)`, the
+ * method called with `arg()`, the library's own way of giving up.
+ */
+const ownPatterns = (methods, shown, arg) =>
+  Object.fromEntries(Object.entries(methods).map(([name, call]) => [`${name}(${shown})`, (lock) => call(lock, arg())]));
+
+/** The Promise.race give-up for each of `methods` (named by the method if there are several). */
+const racePatterns = (methods) => {
+  const names = Object.keys(methods);
+  return Object.fromEntries(
+    names.map((name) => [
+      names.length === 1 ? 'Promise.race + timer' : `Promise.race + timer: ${name}()`,
+      (lock) => raceGiveUp(() => methods[name](lock)),
+    ]),
+  );
+};
+
+/** waitsafe's patterns for `methods` (`(lock, options) => promise`): the race, `{ timeout }`, `{ signal }`. */
+const waitsafePatterns = (methods, shown = '') => ({
+  ...racePatterns(methods),
+  ...ownPatterns(methods, `{ ${shown}timeout: 5 }`, () => ({ timeout: GIVE_UP_MS })),
+  ...ownPatterns(methods, `{ ${shown}signal: AbortSignal.timeout(5) }`, () => ({
+    signal: AbortSignal.timeout(GIVE_UP_MS),
+  })),
+});
+
+/** Weighted rows: a semaphore of `lib` (a row of WEIGHTED) with 2 permits, every acquire taking 2. */
+const WEIGHT = 2;
+const weightedRow = (lib, rest) => ({
+  label: `${lib.label}(2), weight 2`,
+  create: () => lib.create(WEIGHT),
+  acquire: (sem) => lib.acquire(sem, WEIGHT),
+  release: lib.release,
+  releaseAny: (sem) => lib.releaseAny(sem, WEIGHT),
+  ...rest,
+});
+
+/** Reader-writer rows: `lib` (a row of RW_LOCKS); the holder and the fresh acquire are writes. */
+const rwRow = (lib, rest) => ({
+  label: lib.label,
+  create: () => lib.create(),
+  acquire: lib.write,
+  release: lib.unlock,
+  ...rest,
+});
 
 /**
  * The libraries: the rows of LOCKS in bench/cases.mjs (`create()` makes a lock; `acquire(lock)`
@@ -65,12 +120,7 @@ const LIBRARIES = [
       'Promise.race + timer':
         'no library can see a race: the waiter stays; waitsafe warns (WaiterLeakWarning) past maxWaiters (1,000)',
     },
-    patterns: {
-      'Promise.race + timer': (lock) => raceGiveUp(() => lock.acquire()),
-      'acquire({ timeout: 5 })': (lock) => lock.acquire({ timeout: GIVE_UP_MS }),
-      'acquire({ signal: AbortSignal.timeout(5) })': (lock) =>
-        lock.acquire({ signal: AbortSignal.timeout(GIVE_UP_MS) }),
-    },
+    patterns: waitsafePatterns({ acquire: (lock, options) => lock.acquire(options) }),
   },
   {
     ...LOCKS.asyncMutex,
@@ -162,6 +212,74 @@ const LIBRARIES = [
       'Promise.race + timer': (mutex) => raceGiveUp(() => mutex.acquire()),
     },
   },
+  weightedRow(WEIGHTED.waitsafe, {
+    count: (sem) => sem.waiterCount,
+    countSource: 'waiterCount',
+    patterns: waitsafePatterns(
+      { acquire: (sem, options) => sem.acquire({ weight: WEIGHT, ...options }) },
+      'weight: 2, ',
+    ),
+  }),
+  weightedRow(WEIGHTED.asyncMutex, {
+    count: (sem) => sem._queue.length,
+    countSource: 'internal: _queue',
+    notes: {
+      'withTimeout(sem, 5).acquire(2)':
+        'works: timed-out acquires stay queued, and each returns the permits at once when handed them',
+    },
+    patterns: {
+      'Promise.race + timer': (sem) => raceGiveUp(() => sem.acquire(WEIGHT)),
+      'withTimeout(sem, 5).acquire(2)': (sem) => asyncMutexWithTimeout(sem, GIVE_UP_MS).acquire(WEIGHT),
+    },
+  }),
+  rwRow(RW_LOCKS.waitsafe, {
+    // No unscoped release: do what the current hold's Releaser does (a write holds all 2^30 - 1
+    // permits, a read 1).
+    releaseAny: (rw) => {
+      if (rw.isWriteLocked()) rw.releasePermits(2 ** 30 - 1);
+      else if (rw.readers > 0) rw.releasePermits(1);
+    },
+    count: (rw) => rw.waiterCount,
+    countSource: 'waiterCount',
+    patterns: waitsafePatterns({
+      acquireWrite: (rw, options) => rw.acquireWrite(options),
+      acquireRead: (rw, options) => rw.acquireRead(options),
+    }),
+  }),
+  rwRow(RW_LOCKS.esfx, {
+    // No unscoped release: unlock the writer's handle, else one reader's.
+    releaseAny: (rw) => (rw._writer ?? rw._readers.values().next().value)?.unlock(),
+    count: (rw) => rw._writerQueue.size + rw._readerQueue.size,
+    countSource: 'internal: _writerQueue + _readerQueue',
+    notes: {
+      'Promise.race + timer: write()':
+        'a write made right at the release passes the woken orphan; a write queued before it waits for all 1,000',
+      'Promise.race + timer: read()':
+        'writers go first: the fresh write passes the orphan reads, which stay queued, then take the lock and never release it',
+      'write(CancelToken.timeout(5))': 'works: a canceled wait leaves the queue',
+      'read(CancelToken.timeout(5))': 'works: a canceled wait leaves the queue',
+    },
+    patterns: ((methods) => ({
+      ...racePatterns(methods),
+      ...ownPatterns(methods, 'CancelToken.timeout(5)', () => CancelToken.timeout(GIVE_UP_MS)),
+    }))({ write: (rw, token) => rw.write(token), read: (rw, token) => rw.read(token) }),
+  }),
+  rwRow(RW_LOCKS.asyncRwlock, {
+    releaseAny: (rw) => rw.unlock(),
+    count: (rw) => rw.pendingWriters.length + rw.pendingReaders.length,
+    countSource: 'internal: pendingWriters + pendingReaders',
+    notes: {
+      'Promise.race + timer: readLock()':
+        'after a write it grants the readers or the writer at random: the second trial gives 1 or 1,001',
+      'writeLock(5)': 'its timeout rejects but leaves the waiter queued: it is granted the lock later, never released',
+      'readLock(5)':
+        'as writeLock(5); and the readers or the writer at random after a write: the second trial gives 1 or 1,001',
+    },
+    patterns: ((methods) => ({ ...racePatterns(methods), ...ownPatterns(methods, '5', () => GIVE_UP_MS) }))({
+      writeLock: (rw, ms) => rw.writeLock(ms),
+      readLock: (rw, ms) => rw.readLock(ms),
+    }),
+  }),
 ];
 
 /** A promise's state, observed without changing it: `{ settled, fulfilled }`. */
@@ -256,7 +374,8 @@ for (const lib of LIBRARIES) {
     const second = await secondTrial(lib, pattern);
     let verdict;
     if (first.got && first.queued === 0 && second.releases === 1) verdict = 'clean';
-    else if (first.got) verdict = 'gets the lock, behind the orphans';
+    else if (first.got && second.releases > 1) verdict = 'a new acquire barges in; a queued one waits for the orphans';
+    else if (first.got) verdict = 'gets the lock; the orphans stay queued';
     else verdict = 'DEADLOCK: an orphan got the lock';
     rows.push({
       library: lib.label,
@@ -271,7 +390,7 @@ for (const lib of LIBRARIES) {
       note: lib.notes?.[patternName] ?? '',
     });
     if (warnings.length > warned && !rows.at(-1).note.includes('WaiterLeakWarning')) {
-      rows.at(-1).note += ' (WaiterLeakWarning emitted)';
+      rows.at(-1).note = `${rows.at(-1).note} (WaiterLeakWarning emitted)`.trim();
     }
   }
 }

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Scenario files, relative to bench/. bench/leak.mjs and bench/leak-signals.mjs are separate: `npm run leak`. */
-const SCENARIOS = ['event.mjs', 'inspect.mjs', 'lock.mjs', 'mixed.mjs', 'orphans.mjs', 'queue.mjs'];
+const SCENARIOS = ['event.mjs', 'inspect.mjs', 'lock.mjs', 'mixed.mjs', 'more.mjs', 'orphans.mjs', 'queue.mjs'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);

@@ -72,6 +72,8 @@ export function badValue(what: string, must: string, value: unknown, range?: boo
 export const WAIT_KEYS: readonly string[] = ['signal', 'timeout'];
 /** The options of `sleep`, `timeout`, `timeoutAt` and `Deadline`. */
 export const SIGNAL_KEYS: readonly string[] = ['signal'];
+/** The keys of a weighted acquire's options (`Semaphore.acquire`). */
+export const WEIGHTED_KEYS: readonly string[] = ['signal', 'timeout', 'weight'];
 /** The options every primitive's constructor knows. */
 export const PRIMITIVE_KEYS: readonly string[] = ['name', 'maxWaiters'];
 
@@ -112,10 +114,15 @@ export function invalidOptions(options: unknown, known = WAIT_KEYS): TypeError |
 
 /**
  * Checks a `WaitOptions` argument. Returns a rejected promise (TypeError, RangeError, or the
- * signal's reason if it is already aborted) or `undefined` if the wait may go on.
+ * signal's reason if it is already aborted) or `undefined` if the wait may go on. A method with
+ * more options passes their keys in `known` and checks them with `check` (before the abort).
  */
-export function rejectInvalid(options: unknown): Promise<never> | undefined {
-  const error = invalidOptions(options);
+export function rejectInvalid(
+  options: unknown,
+  known?: readonly string[],
+  check?: (options: never) => Error | undefined,
+): Promise<never> | undefined {
+  const error = invalidOptions(options, known) ?? check?.(options as never);
   if (error !== undefined) return Promise.reject(error);
   const signal = (options as WaitOptions).signal;
   if (signal?.aborted) return Promise.reject(signal.reason);

@@ -1,40 +1,63 @@
 /**
- * The permit pool behind `Lock`, `Semaphore` and `BoundedSemaphore` (as tokio's Mutex and
- * Semaphore share one batch semaphore).
+ * The weighted permit pool behind `Lock`, `Semaphore`, `BoundedSemaphore` and
+ * `ReaderWriterLock` (as tokio's Mutex, Semaphore and RwLock share one batch semaphore).
  *
- * Release hands the permit straight to the first waiter, in the same synchronous step, so a
- * permit is never free while someone waits: `value > 0` implies no waiters, a newcomer can never
- * barge ahead of the queue, and a waiter that was granted owns its permit even if its signal
- * aborts a moment later.
+ * A wait asks for a weight (1 for a Lock or a read hold; the whole capacity for a write hold).
+ * Waiters are served strictly in FIFO order without barging: a newcomer takes permits at once
+ * only if they are free *and nobody waits*, and a heavy waiter at the head blocks lighter ones
+ * behind it (no starvation). Whenever permits come back (a release) or the head leaves (an
+ * abort or a timeout), {@link PermitCore.grant} hands permits to every waiter at the head that
+ * now fits, in that same synchronous step, so a waiter that gave up at the head never leaves
+ * the ones behind it stuck (golang/go#37852 was that bug). A granted waiter owns its permits
+ * even if its signal aborts a moment later.
  *
  * @module
  */
 
+import { timeoutError } from './dom-errors.js';
 import { checkFunction, type PrimitiveOptions, rejectInvalid, type WaitOptions } from './options.js';
 import { Primitive } from './primitive.js';
 import { makeReleaser, type Releaser } from './releaser.js';
-import { resolveHead, WaiterQueue } from './waiters.js';
+import { resolveHead, type Waiter, WaiterQueue } from './waiters.js';
 
 const promiseThen = Promise.prototype.then;
 
-/** The data of a `runExclusive` waiter: it is granted the permit without a Releaser. */
-const BARE = {};
+/** The data of a `runExclusive` waiter of weight 1: it is granted without a Releaser. */
+export const BARE = {};
+
+/** The data of a waiter of weight > 1 granted without a Releaser (`runWrite`). */
+export class Bare {
+  declare readonly weight: number;
+  constructor(weight: number) {
+    this.weight = weight;
+  }
+}
+
+/**
+ * What a waiter's `data` says: `undefined` (weight 1, granted a Releaser), {@link BARE} (weight 1,
+ * granted `undefined`), a number (that weight, granted a Releaser) or a {@link Bare} (its weight,
+ * granted `undefined`).
+ */
+export type PermitData = undefined | typeof BARE | number | Bare;
+
+const weightOf = (data: PermitData): number =>
+  data === undefined || data === BARE ? 1 : typeof data === 'number' ? data : (data as Bare).weight;
 
 /**
  * Runs `fn` while `pool` holds a permit for it, and releases the permit once `fn`'s result (or
  * the promise it returned) settles: the value, or a rejection with its error.
  */
-function runHeld<T>(pool: PermitPool, fn: () => T | PromiseLike<T>): T | Promise<T> {
+function runHeld<T>(pool: PermitCore, weight: number, fn: () => T | PromiseLike<T>): T | Promise<T> {
   let result: T | PromiseLike<T>;
   try {
     result = fn();
   } catch (error) {
-    pool.release();
+    pool.releasePermits(weight);
     return Promise.reject(error);
   }
   // A plain value: release now. Anything else may be a thenable: release once it settles.
   if (Object(result) !== result) {
-    pool.release();
+    pool.releasePermits(weight);
     return result as T;
   }
   // `then`, not `finally`: that makes three more promises and two more hops. `Promise.resolve`
@@ -45,35 +68,174 @@ function runHeld<T>(pool: PermitPool, fn: () => T | PromiseLike<T>): T | Promise
     return promiseThen.call(
       Promise.resolve(result),
       (value) => {
-        pool.release();
+        pool.releasePermits(weight);
         return value;
       },
       (error: unknown) => {
-        pool.release();
+        pool.releasePermits(weight);
         throw error;
       },
     ) as Promise<T>;
   } catch (error) {
-    pool.release();
+    pool.releasePermits(weight);
     return Promise.reject(error);
   }
 }
 
-/** Base class of the permit primitives. Not exported from the package. */
-export abstract class PermitPool extends Primitive {
+/**
+ * The queue of a permit pool: when a waiter gives up (abort, timeout), the ones behind it that
+ * now fit are granted in the same step.
+ */
+class PermitQueue extends WaiterQueue<Releaser | undefined> {
+  declare readonly pool: PermitCore;
+
+  constructor(pool: PermitCore, verb: string) {
+    super(pool, verb);
+    this.pool = pool;
+  }
+
+  override onCancel(node: Waiter<Releaser | undefined>, reason: unknown): void {
+    super.onCancel(node, reason);
+    this.pool.grant();
+  }
+
+  override onExpire(node: Waiter<Releaser | undefined>, ms: number): void {
+    this.onCancel(node, timeoutError(this.owner, this.pool.verbOf(node.data as PermitData), ms));
+  }
+}
+
+/**
+ * Weighted permits with FIFO hand-off, for the primitives to build their methods on. Not
+ * exported from the package.
+ *
+ * Who writes what: `#value` only the methods here. Subclasses wait through {@link take} and
+ * {@link runWith}, and release through {@link releasePermits} (which checks over-release with
+ * their {@link checkRelease}).
+ */
+export abstract class PermitCore extends Primitive {
   /** Permits free now. */
   #value: number;
-  /** Acquires waiting; a `runExclusive` waiter (data {@link BARE}) is granted without a Releaser. */
-  readonly #waiters: WaiterQueue<Releaser | undefined> = new WaiterQueue<Releaser | undefined>(this, 'acquire');
+  /** Waiting acquires, in FIFO order; their `data` is a {@link PermitData}. */
+  protected readonly waiters: WaiterQueue<Releaser | undefined>;
 
   constructor(value: number, options: PrimitiveOptions | undefined) {
     super(options);
     this.#value = value;
+    this.waiters = new PermitQueue(this, 'acquire');
   }
 
   /** Permits free now. @internal */
   protected get freePermits(): number {
     return this.#value;
+  }
+
+  /**
+   * Takes `weight` permits, waiting in FIFO order unless they are free and nobody waits. The
+   * caller has validated `options` and `weight`; `data` is the waiter's {@link PermitData}.
+   */
+  protected take(weight: number, options: WaitOptions | undefined, data: PermitData): Promise<Releaser> {
+    if (this.#value >= weight && this.waiters.head === null) {
+      this.#value -= weight;
+      return Promise.resolve(makeReleaser(this, weight));
+    }
+    if (options?.timeout === 0) return Promise.reject(timeoutError(this, this.verbOf(data), 0));
+    return this.waiters.wait(options, data) as Promise<Releaser>;
+  }
+
+  /** Takes `weight` permits if they are free and nobody waits; never waits, never barges. */
+  protected tryTake(weight: number): Releaser | undefined {
+    if (this.#value < weight || this.waiters.head !== null) return undefined;
+    this.#value -= weight;
+    return makeReleaser(this, weight);
+  }
+
+  /**
+   * Runs `fn` holding `weight` permits (taken like {@link take}, the waiter's data `data`), and
+   * releases them however `fn` ends. The caller has validated `fn` and `options`.
+   */
+  protected runWith<T>(
+    weight: number,
+    fn: () => T | PromiseLike<T>,
+    options: WaitOptions | undefined,
+    data: PermitData,
+  ): Promise<T> {
+    // No Releaser is made for the hold: runHeld releases the permits itself, and a waiter is
+    // granted with `undefined` (which a promise resolves without looking for a `then`).
+    if (this.#value >= weight && this.waiters.head === null) {
+      this.#value -= weight;
+      return Promise.resolve(runHeld(this, weight, fn));
+    }
+    if (options?.timeout === 0) return Promise.reject(timeoutError(this, this.verbOf(data), 0));
+    return this.waiters.wait(options, data).then(() => runHeld(this, weight, fn));
+  }
+
+  /** The waiting method a waiter with `data` came from, for timeout messages. @internal */
+  verbOf(_data: PermitData): string {
+    return this.waiters.verb;
+  }
+
+  /**
+   * Returns `weight` permits and hands them to the waiters at the head that now fit. Throws
+   * (changing nothing) if `checkRelease` says it is an over-release. For the Releasers.
+   * @internal
+   */
+  releasePermits(weight: number): void {
+    this.checkRelease(this.#value, weight);
+    const head = this.waiters.head;
+    // The common hand-off: one permit back, none free, the head wants one.
+    if (weight === 1 && this.#value === 0 && head !== null && (head.data === undefined || head.data === BARE)) {
+      resolveHead(this.waiters, head.data === BARE ? undefined : makeReleaser(this, 1));
+      return;
+    }
+    this.#value += weight;
+    this.grant();
+  }
+
+  /**
+   * Grants every waiter at the head of the queue that fits in the free permits, in order. For
+   * the queue, when a waiter leaves.
+   * @internal
+   */
+  grant(): void {
+    const queue = this.waiters;
+    for (let head = queue.head; head !== null; head = queue.head) {
+      const data = head.data as PermitData;
+      const weight = weightOf(data);
+      if (weight > this.#value) return;
+      this.#value -= weight;
+      resolveHead(queue, data === BARE || data instanceof Bare ? undefined : makeReleaser(this, weight));
+    }
+  }
+
+  /**
+   * Throws if returning `weight` permits (with `value` free now) would be an over-release.
+   * @internal
+   */
+  protected abstract checkRelease(value: number, weight: number): void;
+
+  /**
+   * Number of acquires waiting now.
+   *
+   * @example
+   * ```ts
+   * const lock = new Lock();
+   * lock.tryAcquire();
+   * void lock.acquire();
+   * lock.waiterCount; // 1
+   * ```
+   */
+  get waiterCount(): number {
+    return this.waiters.size;
+  }
+}
+
+/** Base class of Lock, Semaphore and BoundedSemaphore: their shared public methods. */
+export abstract class PermitPool extends PermitCore {
+  // Written out, not implied: V8 leaves implied constructors out of stack traces, and the
+  // inspector counts one frame per class where it cannot skip them by function
+  // (`callerFrames` in src/inspect/stacks.ts).
+  constructor(value: number, options: PrimitiveOptions | undefined) {
+    super(value, options);
   }
 
   /**
@@ -111,11 +273,7 @@ export abstract class PermitPool extends Primitive {
       const rejected = rejectInvalid(options);
       if (rejected !== undefined) return rejected;
     }
-    if (this.#value > 0) {
-      this.#value--;
-      return Promise.resolve(makeReleaser(this));
-    }
-    return this.#waiters.wait(options) as Promise<Releaser>;
+    return this.take(1, options, undefined);
   }
 
   /**
@@ -133,9 +291,7 @@ export abstract class PermitPool extends Primitive {
    * ```
    */
   tryAcquire(): Releaser | undefined {
-    if (this.#value === 0) return undefined;
-    this.#value--;
-    return makeReleaser(this);
+    return this.tryTake(1);
   }
 
   /**
@@ -151,16 +307,8 @@ export abstract class PermitPool extends Primitive {
    * ```
    */
   release(): void {
-    // Checked also when a waiter takes the permit: handing it over raises the count as much as
-    // freeing it would (a BoundedSemaphore(0) has no permit to give).
-    this.checkRelease(this.#value);
-    const head = this.#waiters.head;
-    if (head === null) this.#value++;
-    else resolveHead(this.#waiters, head.data === BARE ? undefined : makeReleaser(this));
+    this.releasePermits(1);
   }
-
-  /** Throws if freeing one more permit (with `value` free now) would be an over-release. */
-  protected abstract checkRelease(value: number): void;
 
   /**
    * Whether an acquire now would wait. With hand-off, a Lock released while others wait stays
@@ -175,7 +323,7 @@ export abstract class PermitPool extends Primitive {
    * ```
    */
   isLocked(): boolean {
-    return this.#value === 0;
+    return this.freePermits === 0 || this.waiters.head !== null;
   }
 
   /**
@@ -200,8 +348,6 @@ export abstract class PermitPool extends Primitive {
    * ```
    */
   runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
-    // The permit is released by release() itself: no Releaser is made for the hold, and a waiter
-    // is granted with `undefined` (which a promise resolves without looking for a `then`).
     try {
       checkFunction(fn, 'The "fn" argument');
     } catch (error) {
@@ -211,25 +357,6 @@ export abstract class PermitPool extends Primitive {
       const rejected = rejectInvalid(options);
       if (rejected !== undefined) return rejected;
     }
-    if (this.#value > 0) {
-      this.#value--;
-      return Promise.resolve(runHeld(this, fn));
-    }
-    return this.#waiters.wait(options, BARE).then(() => runHeld(this, fn));
-  }
-
-  /**
-   * Number of acquires waiting now.
-   *
-   * @example
-   * ```ts
-   * const lock = new Lock();
-   * lock.tryAcquire();
-   * void lock.acquire();
-   * lock.waiterCount; // 1
-   * ```
-   */
-  get waiterCount(): number {
-    return this.#waiters.size;
+    return this.runWith(1, fn, options, BARE);
   }
 }

@@ -37,16 +37,17 @@ export type Releaser = (() => void) & Disposable;
 
 /** What a releaser releases, once. */
 export interface ReleaseTarget {
-  release(): void;
+  /** Returns `weight` permits (and hands them on). */
+  releasePermits(weight: number): void;
 }
 
-/** A releaser for one hold of `owner`. */
-export function makeReleaser(owner: ReleaseTarget): Releaser {
+/** A releaser for one hold of `weight` permits of `owner`. */
+export function makeReleaser(owner: ReleaseTarget, weight: number): Releaser {
   let held = true;
   const release = (() => {
     if (!held) return;
     held = false;
-    owner.release();
+    owner.releasePermits(weight);
   }) as Releaser;
   release[disposeSymbol] = release;
   return release;

@@ -16,7 +16,7 @@
 import type { Membership } from './idle.js';
 import { append, type List } from './list.js';
 import { type Releasable, state } from './state.js';
-import { type AnyWaiter, cancelWaiter } from './waiter.js';
+import { type AnyWaiter, cancelWaiter, cancelWaiters } from './waiter.js';
 
 /** A wait's membership in its signal's list. Written only here and by `leave` (`idle.ts`). */
 interface SignalLink extends Membership {
@@ -43,8 +43,15 @@ class SignalEntry implements List<Membership>, Releasable {
   handleEvent(): void {
     this.release(true);
     const reason = this.signal.reason;
-    // Cancelling a waiter unlinks its link, so the head advances.
-    for (let link = this.head; link !== null; link = this.head) cancelWaiter((link as SignalLink).waiter, reason);
+    const head = this.head as SignalLink | null;
+    if (head !== null && head.next === null) {
+      cancelWaiter(head.waiter, reason);
+      return;
+    }
+    // Several waits: all leave their queues before any is settled (see cancelWaiters).
+    const nodes: AnyWaiter[] = [];
+    for (let link = head; link !== null; link = link.next as SignalLink | null) nodes.push(link.waiter);
+    cancelWaiters(nodes, reason);
   }
 
   /** Removes the listener if no wait uses it (or, `force`, at once: the signal aborted). */

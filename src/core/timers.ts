@@ -174,7 +174,9 @@ function fire(bucket: TimerBucket): void {
   // The timer, not the clock alone, decides: what it was armed for is due even if the clock
   // says otherwise (a fake setTimeout over a real or frozen clock).
   const limit = Math.max(time, bucket.armedUntil);
-  // Expiring a waiter unlinks its link, so the head advances.
+  // Expiring a waiter unlinks its link, so the head advances. One at a time, in deadline order,
+  // unlike an abort: an expiry may be what ends the next wait (a timeout() whose signal another
+  // wait uses), and that wait then ends with that reason.
   for (
     let link = bucket.head as TimerLink | null;
     link !== null && link.deadline <= limit;

@@ -79,3 +79,22 @@ export function cancelWaiter<T>(node: Waiter<T>, reason: unknown, ms?: number): 
   if (ms === undefined) queue.onCancel(node, reason);
   else queue.onExpire(node, ms);
 }
+
+/**
+ * Ends several waits that end for one reason at one moment (one abort, one timer): every one
+ * leaves its queue before any is settled, so a hand-off that settling one of them triggers (a
+ * permit pool re-granting when its head leaves) never goes to another wait that is ending too.
+ */
+export function cancelWaiters(nodes: readonly AnyWaiter[], reason: unknown, ms?: number): void {
+  // detach() clears node.queue: settle each through the queue it was in.
+  const queues = nodes.map((node) => {
+    const queue = node.queue;
+    return queue?.detach(node) ? queue : null;
+  });
+  for (let i = 0; i < nodes.length; i++) {
+    const queue = queues[i];
+    if (queue == null) continue;
+    if (ms === undefined) queue.onCancel(nodes[i] as AnyWaiter, reason);
+    else queue.onExpire(nodes[i] as AnyWaiter, ms);
+  }
+}
