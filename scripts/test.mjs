@@ -10,7 +10,10 @@
  *
  * Without a `chromium` on PATH the Chromium run is skipped, said so with the command that installs
  * it, and the exit code stays 0, unless CI=true or WAITSAFE_REQUIRE_ALL_RUNTIMES=1 require every
- * run. Any failure anywhere exits non-zero. No dependencies: Node's standard library only.
+ * run. Likewise without a `redis-server` on PATH: the Redis test files (`test/redis*.node.test.ts`,
+ * which start their own servers) are left out of every run (excluded, not skipped: a skipped test
+ * fails a run), and the summary says so. Any failure anywhere exits non-zero. No dependencies:
+ * Node's standard library only.
  */
 
 import { spawn } from 'node:child_process';
@@ -23,6 +26,9 @@ const bin = (...parts) => join(root, 'node_modules', ...parts);
 const vitest = bin('vitest', 'vitest.mjs');
 const reports = join(root, '.vitest');
 const INSTALL_CHROMIUM = 'apt-get update && apt-get install -y chromium';
+const INSTALL_REDIS = 'apt-get update && apt-get install -y redis-server';
+/** The tests that need a `redis-server` (Node-only: they start servers and child processes). */
+const REDIS_TESTS = 'test/**/redis*.node.test.ts';
 /** A run that has not finished after this long is stopped and fails. */
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
@@ -87,6 +93,11 @@ async function main() {
     }
   }
 
+  // Without redis-server the Redis tests cannot start their servers: leave them out of every run.
+  const withoutRedis = onPath('redis-server') === undefined;
+  const exclude = withoutRedis ? ['--exclude', REDIS_TESTS] : [];
+  if (withoutRedis) console.log(`\n== no redis-server on PATH: the Redis tests (${REDIS_TESTS}) are left out`);
+
   mkdirSync(reports, { recursive: true });
   const lines = [];
   const problems = [];
@@ -108,6 +119,7 @@ async function main() {
         'run',
         '--project',
         r.project,
+        ...exclude,
         '--reporter=default',
         '--reporter=json',
         `--outputFile.json=${report}`,
@@ -141,12 +153,16 @@ async function main() {
   for (const problem of problems) console.log(problem);
   if (skipped.length > 0) {
     console.log(`skipped: ${skipped.join(', ')} (no \`chromium\` on PATH). Install it with: ${INSTALL_CHROMIUM}`);
-    if (requireAll) {
-      console.log('every runtime is required here (CI=true or WAITSAFE_REQUIRE_ALL_RUNTIMES=1): a skipped run fails');
-    }
+  }
+  if (withoutRedis) console.log(`skipped: redis tests (no redis-server on PATH; install: ${INSTALL_REDIS})`);
+  const incomplete = skipped.length > 0 || withoutRedis;
+  if (incomplete && requireAll) {
+    console.log(
+      'every run and the Redis tests are required here (CI=true or WAITSAFE_REQUIRE_ALL_RUNTIMES=1): skipping fails',
+    );
   }
   console.log(`tests: ${passed} passed, ${failed} failed`);
-  return problems.length > 0 || (skipped.length > 0 && requireAll) ? 1 : 0;
+  return problems.length > 0 || (incomplete && requireAll) ? 1 : 0;
 }
 
 process.exitCode = await main();

@@ -54,6 +54,12 @@ const EXAMPLE_TIME_LIMIT_MS = 5_000;
 const COMPILE_ONLY: Readonly<Record<string, string>> = {};
 
 /**
+ * Folders of `src/` whose examples are only type-checked, with the reason. `waitsafe/redis` needs
+ * a Redis server; test/redis.node.test.ts runs the same calls against a real one.
+ */
+const COMPILE_ONLY_DIRS: Readonly<Record<string, string>> = { 'src/redis/': 'needs a Redis server' };
+
+/**
  * The stand-ins, declared in an example's prelude when the example uses the name without
  * declaring it. Each is TypeScript in the prelude's scope (everything the package exports is
  * imported there); `needs` are other stand-ins it uses. The objects the test checks afterwards
@@ -92,6 +98,11 @@ const STANDINS: Readonly<Record<string, { code: string; needs?: readonly string[
   db: { code: 'const db = { read: async (id: number) => ({ id }) };' },
   id: { code: 'const id = 1;' },
   reject: { code: 'function reject(_job: Job): void {}', needs: ['Job'] },
+  // waitsafe/redis (whose examples only type-check, see COMPILE_ONLY_DIRS): a connection, and
+  // clients of the `redis` and `ioredis` packages as the adapters type them.
+  redis: { code: 'declare const redis: RedisLike;' },
+  client: { code: 'declare const client: NodeRedisClient;' },
+  ioredisClient: { code: 'declare const ioredisClient: IORedisClient;' },
 };
 
 /** Where the harness lives on `globalThis` for the examples' preludes. */
@@ -328,6 +339,7 @@ function exportsOf(entry: string): Array<[string, boolean]> {
 const ENTRIES = {
   waitsafe: join(root, 'src', 'index.ts'),
   'waitsafe/inspect': join(root, 'src', 'inspect', 'index.ts'),
+  'waitsafe/redis': join(root, 'src', 'redis', 'index.ts'),
 } as const;
 /** What each entry point exports. */
 const EXPORTS = Object.values(ENTRIES).map((entry) => [entry, exportsOf(entry)] as const);
@@ -801,7 +813,9 @@ describe('the TSDoc examples', () => {
 
   for (const example of examples) {
     const p = prepared.get(example.name) as Prepared;
-    const reason = COMPILE_ONLY[example.name];
+    const reason =
+      COMPILE_ONLY[example.name] ??
+      Object.entries(COMPILE_ONLY_DIRS).find(([dir]) => example.file.startsWith(dir))?.[1];
     it(`${example.name} (${example.file}:${example.startLine})${reason === undefined ? '' : ' type-checks'}`, async () => {
       const problems = [...p.problems, ...(typeErrors.get(example.name) ?? [])];
       if (problems.length === 0 && reason === undefined) problems.push(...(await runExample(p)));

@@ -2,9 +2,9 @@
 // workspace's TypeScript 6, through ./tsconfig.json; the package itself builds with TypeScript 7.
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 const config = {
-  // One entry point per public export of package.json; add ../../src/redis/index.ts and
-  // ../../src/shared/index.ts here (and to package.json "exports") when they ship.
-  entryPoints: ['../../src/index.ts', '../../src/inspect/index.ts'],
+  // One entry point per public export of package.json; add ../../src/shared/index.ts here (and
+  // to package.json "exports") when it ships.
+  entryPoints: ['../../src/index.ts', '../../src/inspect/index.ts', '../../src/redis/index.ts'],
   tsconfig: './tsconfig.json',
   out: '../../api', // untracked (.gitignore)
   name: 'waitsafe',
