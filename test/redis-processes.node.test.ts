@@ -599,7 +599,10 @@ describe.skipIf(!hasRedis)('waitsafe/redis across processes', () => {
           await within(holder.request('subscribed', { channel: key(name, 'grant') }), 'subscribed after the restart');
           expect(await release(again)).toMatchObject({ ok: true, released: true });
           const handedOver = await within(later.reply, 'a hand-off after the restart');
-          expect(handedOver.byMessage).toBe(true);
+          // Not necessarily by message here: the waiter's ACQUIRE went out before its new
+          // subscription was confirmed, so it sends one POLL after the confirmation, and that POLL's
+          // reply may arrive before the grant message (two connections). Hand-off by message is
+          // checked where the subscription is in place first (FIFO across processes).
           expect(tokenOf(handedOver)).toBeGreaterThan(first);
           // The lease lost in the outage stays lost.
           expect(await release(held)).toMatchObject({ ok: true, released: false });
