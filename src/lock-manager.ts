@@ -27,6 +27,7 @@
  * @module
  */
 
+import { append, type List, unlink } from './core/list.js';
 import { badValue, isAbortSignal, type PrimitiveOptions } from './core/options.js';
 import { keepShape, Primitive } from './core/primitive.js';
 import { rejectWaiter } from './core/waiter.js';
@@ -148,9 +149,8 @@ const KEEP_OPEN = '-';
  * only while the name has a hold or a waiting request; then the spare (see {@link dropIfIdle}).
  */
 class NameState extends WaiterQueue<unknown> {
-  /** The holds, in grant order. An exclusive hold is always alone. */
-  holdHead: Hold | null = null;
-  holdTail: Hold | null = null;
+  /** The holds, in grant order (an intrusive list, `list.ts`). An exclusive hold is always alone. */
+  readonly holds: List<Hold> = { head: null, tail: null };
   /** The name; `''` while the state is the spare (see {@link dropIfIdle}). */
   declare name: string;
   declare readonly locks: Locks;
@@ -181,33 +181,21 @@ class NameState extends WaiterQueue<unknown> {
 
 /** Links `hold` at the tail of `state`'s holds. */
 function linkHold(state: NameState, hold: Hold): void {
-  const tail = state.holdTail;
-  if (tail === null) state.holdHead = hold;
-  else {
-    tail.next = hold;
-    hold.prev = tail;
-  }
-  state.holdTail = hold;
+  append(state.holds, hold);
   hold.state = state;
   state.locks.held++;
 }
 
 /** Unlinks `hold` from its name's holds. */
 function unlinkHold(state: NameState, hold: Hold): void {
-  const { prev, next } = hold;
-  if (prev === null) state.holdHead = next;
-  else prev.next = next;
-  if (next === null) state.holdTail = prev;
-  else next.prev = prev;
-  hold.prev = null;
-  hold.next = null;
+  unlink(state.holds, hold);
   hold.state = null;
   state.locks.held--;
 }
 
 /** Whether a request in `mode` is compatible with the holds of `state` (ignoring the queue). */
 function fits(state: NameState, mode: LockMode): boolean {
-  const first = state.holdHead;
+  const first = state.holds.head;
   return first === null || (mode === 'shared' && first.mode === 'shared');
 }
 
@@ -218,7 +206,7 @@ function fits(state: NameState, mode: LockMode): boolean {
  * abort, one timer) leave its holds, and the state is dropped once.
  */
 function dropIfIdle(state: NameState): void {
-  if (state.holdHead !== null || state.head !== null) return;
+  if (state.holds.head !== null || state.head !== null) return;
   const locks = state.locks;
   if (state === locks.solo) locks.solo = null;
   else locks.names.delete(state.name);
@@ -612,7 +600,7 @@ export class LockManager extends Primitive {
         if (solo === null && names.size === 1) locks.solo = state;
         else names.set(name, state);
       } else if (steal) {
-        for (let stolen = state.holdHead; stolen !== null; stolen = state.holdHead) {
+        for (let stolen = state.holds.head; stolen !== null; stolen = state.holds.head) {
           unlinkHold(state, stolen);
           rejectWith(
             stolen.resolve,
@@ -662,7 +650,7 @@ export class LockManager extends Primitive {
     // The solo name came into use before every name in `names`; KEEP_OPEN's state lists nothing.
     for (const state of solo === null ? names.values() : [solo, ...names.values()]) {
       const name = state.name;
-      for (let hold = state.holdHead; hold !== null; hold = hold.next) {
+      for (let hold = state.holds.head; hold !== null; hold = hold.next) {
         held.push(Object.freeze({ name, mode: hold.mode }));
       }
       for (let node = state.head; node !== null; node = node.next) {
