@@ -46,6 +46,37 @@ const LIBRARIES = {
     await client.connect();
     return waitsafe(client, (await import(WAITSAFE)).nodeRedis);
   },
+  /**
+   * The floor of any lock woken by push: the smallest Redis mutex that hands over by PUBLISH.
+   * One tiny script takes the lock or queues this process; release() pops the next process and
+   * publishes to its own channel. No lease, no crash safety, no cancellation: only the hand-off
+   * path (a script that publishes, one subscriber woken), for the hand-off table.
+   */
+  async 'push-floor'() {
+    const client = await ioredisClient();
+    const subscriber = client.duplicate();
+    const me = String(process.pid);
+    let wake;
+    subscriber.on('message', () => wake?.());
+    await subscriber.subscribe(`floor:${me}`);
+    const TAKE =
+      "if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 1 end redis.call('RPUSH', KEYS[2], ARGV[1]) return 0";
+    const GIVE =
+      "local n = redis.call('LPOP', KEYS[2]) if n then redis.call('SET', KEYS[1], n) redis.call('PUBLISH', 'floor:' .. n, '1') else redis.call('DEL', KEYS[1]) end return 0";
+    return {
+      ping: () => client.ping(),
+      async acquire() {
+        const woken = new Promise((resolve) => {
+          wake = resolve;
+        });
+        if ((await client.eval(TAKE, 2, 'floor:held', 'floor:queue', me)) === 1)
+          return () => client.eval(GIVE, 2, 'floor:held', 'floor:queue');
+        await woken;
+        return () => client.eval(GIVE, 2, 'floor:held', 'floor:queue');
+      },
+      close: () => Promise.all([client.quit(), subscriber.quit()]),
+    };
+  },
   async 'redis-semaphore'() {
     const client = await ioredisClient();
     const { Mutex } = await import('redis-semaphore');

@@ -67,6 +67,13 @@ const LIBRARIES = [
     abandon: { timeout: 'acquire({ timeout: 100 })', signal: 'acquire({ signal: AbortSignal.timeout(100) })' },
   },
   {
+    // Only in the hand-off table: see bench/redis-worker.mjs.
+    lib: 'push-floor',
+    label: 'floor: a 2-line script + PUBLISH',
+    floor: true,
+    samples: 300,
+  },
+  {
     lib: 'redis-semaphore',
     label: 'redis-semaphore Mutex',
     samples: 300,
@@ -382,8 +389,9 @@ console.log(
     'release is; back to back, a PING skips the wake-ups of an idle process and server.',
 );
 
+const LOCKS = LIBRARIES.filter((l) => !l.floor);
 const load = {};
-for (const l of LIBRARIES) {
+for (const l of LOCKS) {
   await probe.flushall();
   load[l.lib] = await throughput(port, probe, l);
 }
@@ -401,7 +409,7 @@ printTable(
     'overlaps',
   ],
   ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-  LIBRARIES.map((l) => {
+  LOCKS.map((l) => {
     const t = load[l.lib];
     return [
       l.label,
@@ -422,7 +430,7 @@ console.log(
 );
 
 const rows = [];
-for (const l of LIBRARIES) {
+for (const l of LOCKS) {
   for (const [mode, how] of ABANDON_MODES) {
     if (how(l) === undefined) continue;
     const r = await leftovers(port, probe, l, mode);
@@ -460,7 +468,7 @@ printTable(
 // Targets
 
 const targets = [];
-const peers = LIBRARIES.filter((l) => !l.waitsafe);
+const peers = LOCKS.filter((l) => !l.waitsafe);
 for (const l of LIBRARIES.filter((x) => x.waitsafe)) {
   const h = hand[`${l.lib} 1`];
   targets.push({
@@ -482,6 +490,29 @@ for (const l of LIBRARIES.filter((x) => x.waitsafe)) {
       });
     }
   }
+}
+const floor = LIBRARIES.find((l) => l.floor);
+if (floor !== undefined) {
+  // How far above the floor each waitsafe row is, and the most any push design could reach
+  // against each peer: the peer's p50 over the floor's.
+  const lines = [];
+  for (const waiters of WAITERS) {
+    const f = hand[`${floor.lib} ${waiters}`].p50;
+    for (const l of LIBRARIES.filter((x) => x.waitsafe)) {
+      lines.push(
+        `- ${l.label}, ${waiters} waiting: ${(hand[`${l.lib} ${waiters}`].p50 / f).toFixed(2)}x the floor (${ms(f)} ms)`,
+      );
+    }
+    for (const p of peers) {
+      lines.push(
+        `- ${p.label}, ${waiters} waiting: ${(hand[`${p.lib} ${waiters}`].p50 / f).toFixed(1)}x the floor: the most any lock woken by PUBLISH could be faster`,
+      );
+    }
+  }
+  console.log(`
+### Hand-off p50 against the floor (${floor.label})
+
+${lines.join('\n')}`);
 }
 console.log(`\nMeasured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, \`${command()}\`.`);
 const missed = printTargets(targets, '### Targets (waitsafe/redis)');

@@ -324,6 +324,28 @@ describe.skipIf(!hasRedis)('waitsafe/redis against redis-server', () => {
         expect(await lease.release()).toBe(true);
       });
 
+      it('extends a lease handed over by a release from its short first term to the full lease, by the next macrotask', async () => {
+        const [a, b] = [await open(), await open()];
+        const name = fresh('handed-term');
+        const holders = `waitsafe:{${name}}:holders`;
+        const first = await new RedisLock(a, name, { lease: 60_000 }).acquire();
+        const waiting = new RedisLock(b, name, { lease: 60_000 }).acquire();
+        await eventually(async () => (await admin.zcard(`waitsafe:{${name}}:queue`)) === 1, 3_000, 'queued');
+        await first.release();
+        const second = await waiting;
+        // Granted by the release's script: the first term is the heartbeat ttl (5 s), not 60 s.
+        const remaining = async () => {
+          const [member, expiry] = (await admin.zrange(holders, 0, 0, 'WITHSCORES')) as [string, string];
+          const [seconds, micros] = (await admin.time()) as [number, number];
+          return member === undefined
+            ? 0
+            : Number(expiry) - (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+        };
+        // The renewal goes out by the next macrotask: within a second the term is the full lease.
+        await eventually(async () => (await remaining()) > 30_000, 1_000, 'renewed to the full lease');
+        expect(await second.release()).toBe(true);
+      });
+
       it('aborts lease.signal with LeaseLostError when the lease is gone, and release() resolves false', async () => {
         const redis = await open();
         const name = fresh('lost');

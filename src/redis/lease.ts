@@ -137,17 +137,18 @@ export class RedisLease implements Lease {
 
   /**
    * @param deadline When it expires unless renewed (`performance.now()` clock).
-   * @param renewNow Renew at once: it was handed over with a short first lease.
+   * @param renewSoon Renew by the next macrotask: it was handed over with a short first lease.
+   *   Not synchronously, so that the grant is not held up by sending it; a hold shorter than
+   *   that never sends it.
    */
-  constructor(host: LeaseHost, id: string, token: bigint, lease: number, deadline: number, renewNow: boolean) {
+  constructor(host: LeaseHost, id: string, token: bigint, lease: number, deadline: number, renewSoon: boolean) {
     this.token = token;
     this.signal = this.#controller.signal;
     this.#host = host;
     this.#id = id;
     this.#lease = lease;
     this.#deadline = deadline;
-    if (renewNow) this.#tick();
-    else this.#schedule(Math.min(lease / 3, deadline - now()));
+    this.#schedule(renewSoon ? 0 : Math.min(lease / 3, deadline - now()));
   }
 
   release(): Promise<boolean> {

@@ -170,9 +170,9 @@ export abstract class RedisPermits extends Primitive {
     });
   }
 
-  #leaseOf(id: string, token: number, deadline: number, renewNow: boolean): Lease {
+  #leaseOf(id: string, token: number, deadline: number, renewSoon: boolean): Lease {
     this.held++;
-    return new RedisLease(this.#host, id, BigInt(token), this.#lease, deadline, renewNow);
+    return new RedisLease(this.#host, id, BigInt(token), this.#lease, deadline, renewSoon);
   }
 
   /** LEAVE, fire and forget: errors are dropped (the entry then expires in Redis by itself). */
@@ -278,7 +278,7 @@ export abstract class RedisPermits extends Primitive {
     const space = message.lastIndexOf(' ');
     const pending = this.#pending.get(message.slice(0, space));
     if (pending === undefined || pending.state === DONE) return;
-    // A hand-off's first lease is at most the heartbeat ttl: renew at once.
+    // A hand-off's first lease is at most the heartbeat ttl: renewed by the next macrotask.
     this.#grant(pending, Number(message.slice(space + 1)), now() + Math.min(this.#lease, HEARTBEAT_TTL), true);
   }
 
