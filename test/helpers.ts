@@ -29,6 +29,24 @@ export function nextMacrotask(): Promise<void> {
   return probe.nextMacrotask();
 }
 
+/**
+ * Whether `done()` holds within some macrotasks and full GCs (it returns as soon as it does).
+ * A WeakRef target touched in this job stays alive until the job ends, so macrotasks must pass;
+ * and Bun's collector scans the stack conservatively, so a stale slot can keep a target a few
+ * more rounds on a loaded machine: every other round is V8's asynchronous major GC where the
+ * runtime's `gc()` takes options, which runs off this stack.
+ */
+export async function afterGc(done: () => boolean, rounds = 50): Promise<boolean> {
+  const gc = (globalThis as { gc?: (options?: object) => unknown }).gc;
+  if (typeof gc !== 'function') throw new Error('needs gc(): vitest.config.ts exposes it on every runtime');
+  for (let i = 0; i < rounds && !done(); i++) {
+    await nextMacrotask();
+    const collecting = gc(i % 2 === 1 ? { type: 'major', execution: 'async' } : undefined);
+    if (typeof (collecting as Promise<void> | undefined)?.then === 'function') await collecting;
+  }
+  return done();
+}
+
 /** Runs every pending microtask chain a few levels deep (rejections take three hops). */
 export async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();

@@ -11,7 +11,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as Waitsafe from '../src/index.js';
 import type * as Inspect from '../src/inspect/index.js';
-import { nextMacrotask } from './helpers.js';
+import { afterGc } from './helpers.js';
 
 let ws: typeof Waitsafe;
 let inspect: typeof Inspect;
@@ -116,18 +116,6 @@ function parseTable(text: string, rowCount: number): ParsedTable {
   });
   expect(rows).toHaveLength(rowCount);
   return { headers: [...header.matchAll(/\S+(?: \S+)*/g)].map((m) => m[0]), rows };
-}
-
-/** Whether `done()` holds within a few macrotasks and full GCs. */
-async function afterGc(done: () => boolean): Promise<boolean> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  expect(gc, 'needs gc(): vitest.config.ts exposes it on every runtime').toBeTypeOf('function');
-  // A WeakRef target touched in this job stays alive until the job ends: let macrotasks pass.
-  for (let i = 0; i < 20 && !done(); i++) {
-    await nextMacrotask();
-    (gc as () => void)();
-  }
-  return done();
 }
 
 /** Whether the target of `ref` is collected within a few macrotasks and full GCs. */

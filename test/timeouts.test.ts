@@ -11,6 +11,7 @@ import { Deadline, Event, Lock, linkSignals, Queue, Semaphore, sleep, timeout, t
 import {
   abortListeners,
   activeTimeouts,
+  afterGc,
   callWithoutThrowing,
   collectWarnings,
   expectTimeoutError,
@@ -98,17 +99,7 @@ async function isCollected(make: () => object): Promise<boolean> {
   const gc = (globalThis as { gc?: () => void }).gc;
   expect(gc, 'needs gc(): vitest.config.ts exposes it on every runtime').toBeTypeOf('function');
   const ref = new WeakRef(make());
-  // A WeakRef target made in this job stays alive until the job ends: let macrotasks pass. Bun's
-  // collector scans the stack conservatively, so a stale slot can keep it one more round on a
-  // loaded machine: allow several (the loop ends as soon as it is gone).
-  for (let i = 0; i < 50 && ref.deref() !== undefined; i++) {
-    await nextMacrotask();
-    // Every other round, V8's asynchronous major GC (where the runtime's gc() takes options): it
-    // runs off this stack, so no stale stack slot of the test can keep the target.
-    const done = (gc as (options?: object) => unknown)(i % 2 === 1 ? { type: 'major', execution: 'async' } : undefined);
-    if (typeof (done as Promise<void> | undefined)?.then === 'function') await done;
-  }
-  return ref.deref() === undefined;
+  return afterGc(() => ref.deref() === undefined);
 }
 
 const CUSTOM_REASONS: ReadonlyArray<readonly [string, () => unknown]> = [
