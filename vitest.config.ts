@@ -20,6 +20,18 @@ const globalSetup = ['test/global-setup.ts'];
 const runtime = (globalThis as { Deno?: unknown }).Deno !== undefined ? 'deno' : process.versions.bun ? 'bun' : 'node';
 
 /**
+ * Cross-origin isolation for the browser project, so that `crossOriginIsolated` is true and a
+ * SharedArrayBuffer can be shared with Web Workers (waitsafe/shared's thread tests, test/threads.ts).
+ * Vitest's browser server sets `server.headers` on every response it sends, the orchestrator page
+ * and the tester iframe the tests run in included, and the worker scripts (same origin, so
+ * `require-corp` lets them load).
+ */
+const crossOriginIsolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/**
  * Two projects (docs/runtimes.md): `node` runs every test file and is also what Bun and Deno run
  * (`scripts/test.mjs`); `chromium` runs every file but the Node-only `*.node.test.ts` in headless
  * Chromium. `npm test` runs them all; `npx vitest run --project node` is the quick loop.
@@ -39,6 +51,7 @@ export default defineConfig({
         },
       },
       {
+        server: { headers: crossOriginIsolation },
         test: {
           name: 'chromium',
           include: ['test/**/*.test.ts'],

@@ -57,7 +57,10 @@ const COMPILE_ONLY: Readonly<Record<string, string>> = {};
  * Folders of `src/` whose examples are only type-checked, with the reason. `waitsafe/redis` needs
  * a Redis server; test/redis.node.test.ts runs the same calls against a real one.
  */
-const COMPILE_ONLY_DIRS: Readonly<Record<string, string>> = { 'src/redis/': 'needs a Redis server' };
+const COMPILE_ONLY_DIRS: Readonly<Record<string, string>> = {
+  'src/redis/': 'needs a Redis server',
+  'src/shared/': 'needs other threads',
+};
 
 /**
  * The stand-ins, declared in an example's prelude when the example uses the name without
@@ -103,6 +106,22 @@ const STANDINS: Readonly<Record<string, { code: string; needs?: readonly string[
   redis: { code: 'declare const redis: RedisLike;' },
   client: { code: 'declare const client: NodeRedisClient;' },
   ioredisClient: { code: 'declare const ioredisClient: IORedisClient;' },
+  // waitsafe/shared (whose examples only type-check, see COMPILE_ONLY_DIRS): another thread and
+  // what it received, and the shared primitives the method examples use.
+  worker: {
+    code: "declare const worker: { postMessage(message: unknown): void; threadId: number; on(event: 'exit', listener: () => void): void };",
+  },
+  workers: { code: 'declare const workers: Array<{ postMessage(message: unknown): void }>;' },
+  parent: { code: 'declare const parent: { postMessage(message: unknown): void };' },
+  handle: { code: 'declare const handle: SharedHandle;' },
+  workerData: { code: 'declare const workerData: Record<string, SharedHandle>;' },
+  data: { code: 'declare const data: Record<string, SharedHandle>;' },
+  gpu: { code: 'const gpu = new SharedSemaphore(2);' },
+  ready: { code: 'const ready = new SharedEvent();' },
+  step: { code: 'const step = new SharedBarrier(1);' },
+  render: { code: 'async function render(): Promise<void> {}' },
+  readRow: { code: 'async function readRow(): Promise<unknown> {\n  return {};\n}' },
+  updateSharedCache: { code: 'function updateSharedCache(): void {}' },
 };
 
 /** Where the harness lives on `globalThis` for the examples' preludes. */
@@ -340,6 +359,7 @@ const ENTRIES = {
   waitsafe: join(root, 'src', 'index.ts'),
   'waitsafe/inspect': join(root, 'src', 'inspect', 'index.ts'),
   'waitsafe/redis': join(root, 'src', 'redis', 'index.ts'),
+  'waitsafe/shared': join(root, 'src', 'shared', 'index.ts'),
 } as const;
 /** What each entry point exports. */
 const EXPORTS = Object.values(ENTRIES).map((entry) => [entry, exportsOf(entry)] as const);
