@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * Scenario files, relative to bench/. bench/leak.mjs and bench/leak-signals.mjs are separate: `npm run leak`.
  * redis.mjs starts its own redis-server (skipped, with a note, where /usr/bin/redis-server is missing).
+ * shared.mjs runs waitsafe/shared across worker_threads (bench/shared-worker.mjs), about a minute.
  */
 const SCENARIOS = [
   'event.mjs',
@@ -22,6 +23,7 @@ const SCENARIOS = [
   'orphans.mjs',
   'queue.mjs',
   'redis.mjs',
+  'shared.mjs',
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -14,7 +14,7 @@ import { SharedBarrier, SharedEvent, SharedLock, SharedSemaphore } from '../src/
 import { pendingPlatformWaits } from '../src/shared/primitive.js';
 import { nextMacrotask } from './helpers.js';
 import { memoryUse, platformWaits } from './shared-memory.js';
-import { canExitByItself, startThread, type Thread, terminateAll } from './threads.js';
+import { availableApis, exitsObservably, startThread, type Thread, terminateAll } from './threads.js';
 
 afterEach(terminateAll);
 
@@ -288,6 +288,35 @@ describe('waitsafe/shared across threads', () => {
     TEST_TIMEOUT,
   );
 
+  it(
+    'recovers the event waits and the barrier arrival of a thread terminated while waiting',
+    async () => {
+      const [dead, live] = (await threads(2)) as [Thread, Thread];
+      const event = new SharedEvent();
+      const barrier = new SharedBarrier(2);
+      await mapAll([dead, live], 'e', event);
+      await mapAll([dead, live], 'b', barrier);
+      const id = (await dead.request('libraryThreadId')) as number;
+      void dead.request('acquire', { key: 'e' }).catch(() => {});
+      void dead.request('acquire', { key: 'b' }).catch(() => {});
+      await until(() => memoryUse(event.handle).queued === 1 && memoryUse(barrier.handle).queued === 1, 'both waiting');
+      await dead.terminate();
+      expect(event.recover(id)).toBe(1);
+      expect(barrier.recover(id)).toBe(1);
+      expectIdle(event.handle);
+      expectIdle(barrier.handle);
+      // The dead party's arrival is gone: the barrier needs two live ones again.
+      const first = pending(live.request('acquire', { key: 'b' }));
+      await until(() => memoryUse(barrier.handle).queued === 1, 'the live party waiting');
+      expect(first.done).toBe(false);
+      expect(await barrier.wait()).toBe(1);
+      expect(await first.promise).toBe(0);
+      await until(() => memoryUse(barrier.handle).agents === 0, 'agents freed');
+      expectIdle(barrier.handle);
+    },
+    TEST_TIMEOUT,
+  );
+
   it('rejects the handle of another kind in a thread with a TypeError', async () => {
     const [thread] = (await threads(1)) as [Thread];
     const event = new SharedEvent();
@@ -297,13 +326,18 @@ describe('waitsafe/shared across threads', () => {
     expect(memoryUse(event.handle)).toEqual({ slots: 0, agents: 0, queued: 0, spin: 0 });
   });
 
-  // Only where a thread can end by itself and the test can see it (worker_threads): a Web
-  // Worker in a browser never exits by itself, so there is nothing to keep alive.
-  if (canExitByItself) {
+  // With every way of starting a thread whose end the test can see (worker_threads, and Bun's
+  // Web Workers): a Web Worker in a browser (or Deno) never exits by itself, so there is nothing
+  // to keep alive there.
+  for (const api of availableApis.filter(exitsObservably)) {
     it(
-      'keeps a thread whose only work is a pending shared wait alive until it settles, then lets it exit',
+      `keeps a thread whose only work is a pending shared wait alive until it settles, then lets it exit (${api})`,
       async () => {
-        const [control, waiting, timed] = (await threads(3)) as [Thread, Thread, Thread];
+        const [control, waiting, timed] = await Promise.all([
+          startThread({ api }),
+          startThread({ api }),
+          startThread({ api }),
+        ]);
         const event = new SharedEvent();
         await mapAll([waiting, timed], 'e', event);
         // The control: a bare Atomics.waitAsync does not keep its thread alive, so it exits.

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Releaser } from '../src/index.js';
 import * as inspect from '../src/inspect/index.js';
 import { SharedBarrier, SharedEvent, SharedLock, SharedSemaphore, threadId } from '../src/shared/index.js';
+import { H_HEAD, H_QUEUED, H_SPIN, H_TAIL, S_NEXT, slotAt } from '../src/shared/memory.js';
 import { pendingPlatformWaits } from '../src/shared/primitive.js';
 import { flushMicrotasks, nextMacrotask, rejectionOf, type Tracked, track } from './helpers.js';
 import { memoryUse, platformWaits } from './shared-memory.js';
@@ -261,6 +262,46 @@ describe('across instances (each with its own platform wait)', () => {
     expectIdle(barrier.handle);
   });
 
+  it('lets none of the waits one abort ends be granted by another of them leaving (weights)', async () => {
+    const semaphore = new SharedSemaphore(2);
+    const holder = semaphore.tryAcquire(1) as Releaser;
+    const controller = new AbortController();
+    // Same instance and different ones: one signal for a heavy head and a light wait behind it.
+    const heavy = track(semaphore.acquire({ weight: 2, signal: controller.signal }));
+    const light = track(semaphore.acquire({ weight: 1, signal: controller.signal }));
+    const other = SharedSemaphore.from(semaphore.handle);
+    const lightOther = track(other.acquire({ weight: 1 }));
+    controller.abort();
+    await flushMicrotasks();
+    // As in-process: both waits on the aborted signal reject; the one on no signal gets the permit.
+    expect([heavy.status, light.status]).toEqual(['rejected', 'rejected']);
+    await deliver();
+    expect(lightOther.status).toBe('fulfilled');
+    expect(semaphore.value).toBe(0);
+    (lightOther.value as Releaser)();
+    holder();
+    await deliver();
+    expectIdle(semaphore.handle);
+  });
+
+  it('keeps a releaser whose release threw (a stuck section) usable after recover()', async () => {
+    const lock = new SharedLock();
+    const memory = new Int32Array(lock.handle.buffer);
+    const release = lock.tryAcquire() as Releaser;
+    Atomics.store(memory, H_SPIN, 778);
+    expect(() => release()).toThrow(/thread 777/);
+    // Found stuck once: the next call throws at once, without spinning (which reads the clock).
+    const clock = vi.spyOn(performance, 'now');
+    expect(() => release()).toThrow(/thread 777/);
+    expect(clock).not.toHaveBeenCalled();
+    clock.mockRestore();
+    lock.recover(777);
+    expect(lock.isLocked()).toBe(true);
+    release();
+    expect(lock.isLocked()).toBe(false);
+    expectIdle(lock.handle);
+  });
+
   it('resolves a wait granted in shared memory before its abort is seen: the grant came first', async () => {
     const lock = new SharedLock();
     const waiter = SharedLock.from(lock.handle);
@@ -362,6 +403,40 @@ describe('state, errors and the inspector', () => {
     expect(() => lock.recover(-1)).toThrow(RangeError);
     expect(() => lock.recover('1' as never)).toThrow(TypeError);
     expect(lock.recover(threadId === 1 ? 2 : 1)).toBe(0);
+  });
+
+  it('reports a critical section left held by a dead thread, and recover() takes it over and repairs the caches', async () => {
+    const lock = new SharedLock({ name: 'stuck' });
+    const memory = new Int32Array(lock.handle.buffer);
+    const held = lock.tryAcquire() as Releaser;
+    const first = track(lock.acquire());
+    const second = track(lock.acquire());
+    const third = track(lock.acquire());
+    // A thread (id 777) died inside a critical section, halfway through unlinking: the links and
+    // the count no longer match the slots.
+    const dead = 777;
+    Atomics.store(memory, H_SPIN, dead + 1);
+    memory[H_QUEUED] = 99;
+    memory[H_HEAD] = 0;
+    memory[H_TAIL] = 0;
+    memory[slotAt(0, S_NEXT)] = 0;
+    const error = await rejectionOf(lock.acquire());
+    expect((error as Error).message).toMatch(/locked for over 1000 ms by thread 777; .*call recover\(777\)/);
+    expect(() => lock.release()).toThrow(/thread 777/);
+    expect(lock.recover(dead)).toBe(0);
+    expect(memoryUse(lock.handle)).toMatchObject({ queued: 3, spin: 0 });
+    // The queue is whole again, in arrival order.
+    held();
+    await flushMicrotasks();
+    expect([first.status, second.status, third.status]).toEqual(['fulfilled', 'pending', 'pending']);
+    (first.value as Releaser)();
+    await flushMicrotasks();
+    expect([second.status, third.status]).toEqual(['fulfilled', 'pending']);
+    (second.value as Releaser)();
+    await flushMicrotasks();
+    (third.value as Releaser)();
+    await deliver();
+    expectIdle(lock.handle);
   });
 
   it('is tracked by the inspector like any primitive', () => {

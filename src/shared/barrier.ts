@@ -49,11 +49,12 @@ const ABORTED = 2;
  */
 export class SharedBarrier extends SharedPrimitive<number> {
   /**
-   * @param parties How many parties make a round: an integer from 1 to 65,536 (and at most `capacity`).
+   * @param parties How many parties make a round: an integer from 1 to `capacity + 1` (the
+   *   last party to arrive needs no slot).
    * @param options `name`, `maxWaiters` and `capacity` (see {@link SharedOptions}).
    * @throws {TypeError} If `parties`, `options`, `name`, `maxWaiters` or `capacity` has the
    *   wrong type, `options` has a key it does not know, or the runtime has no `SharedArrayBuffer`.
-   * @throws {RangeError} If `parties` is out of range or above `capacity`, or `maxWaiters` or
+   * @throws {RangeError} If `parties` is out of range (above `capacity + 1`), or `maxWaiters` or
    *   `capacity` is out of range.
    */
   constructor(parties: number, options?: SharedOptions) {

@@ -23,7 +23,8 @@ import { fromHandle, type SharedFromOptions, type SharedOptions } from './primit
  * // main thread (worker: a worker_threads Worker)
  * const lock = new SharedLock({ name: 'cache' });
  * worker.postMessage(lock.handle);
- * worker.on('exit', () => lock.recover(worker.threadId)); // never blocked by a dead worker
+ * const id = worker.threadId; // read it now: in the 'exit' event it is -1
+ * worker.on('exit', () => lock.recover(id)); // never blocked by a dead worker
  *
  * // in the worker, with the handle it received
  * const cache = SharedLock.from(handle);

@@ -5,7 +5,7 @@
  * ("waitsafe/shared").
  *
  * ```
- * header   MAGIC KIND CAPACITY SPIN TICKET QUEUED A B C HEAD TAIL FREE    (12 words)
+ * header   MAGIC KIND CAPACITY SPIN TICKET QUEUED A B C HEAD TAIL FREE EPOCH - - -   (16 words)
  * slots    capacity x [STATE TICKET AGENT WEIGHT VALUE NEXT PREV]        (one per pending wait)
  * agents   capacity x [TAG MAILBOX HOLDS NONCE]                          (one per instance in use)
  * ```
@@ -48,7 +48,9 @@ export const H_C = 8;
 export const H_HEAD = 9;
 export const H_TAIL = 10;
 export const H_FREE = 11;
-export const HEADER = 12;
+/** How many times the critical section has been left (wraps): tells a slow owner from a dead one. */
+export const H_EPOCH = 12;
+export const HEADER = 16;
 
 /** Slot words. */
 export const SLOT = 7;
@@ -170,28 +172,57 @@ export function adopt(handle: unknown, kind: KindName): { memory: Int32Array; na
   return { memory, name };
 }
 
-/** The id of this thread: worker_threads' `threadId` where there is one, else a random number. */
+/** Where every copy of waitsafe in this thread finds the id the first one chose. */
+const THREAD_ID_KEY = Symbol.for('waitsafe.shared.threadId');
+
+/**
+ * The id of this thread: worker_threads' `threadId` where the thread is one of its threads, else
+ * a random number, the same for every copy of waitsafe in the thread.
+ */
 function findThreadId(): number {
-  try {
-    const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const threads = process?.getBuiltinModule?.('node:worker_threads') as { threadId?: unknown } | undefined;
-    const id = threads?.threadId;
-    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < 0x3fffffff) return id;
-  } catch {
-    // not Node-like
+  const host = globalThis as { [THREAD_ID_KEY]?: unknown };
+  const chosen = host[THREAD_ID_KEY];
+  if (typeof chosen === 'number') return chosen;
+  let id = nodeThreadId();
+  if (id === undefined) {
+    const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array } }).crypto;
+    const word = new Uint32Array(1);
+    if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(word);
+    else word[0] = Math.floor(Math.random() * 0x100000000);
+    // 2^29 .. 2^30 - 1: never one of the small ids worker_threads hands out.
+    id = 0x20000000 + ((word[0] as number) % 0x20000000);
   }
-  const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array } }).crypto;
-  const word = new Uint32Array(1);
-  if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(word);
-  else word[0] = Math.floor(Math.random() * 0x100000000);
-  // 2^29 .. 2^30 - 1: never one of the small ids worker_threads hands out.
-  return 0x20000000 + ((word[0] as number) % 0x20000000);
+  Object.defineProperty(host, THREAD_ID_KEY, { value: id });
+  return id;
 }
 
 /**
- * This thread's id, as `recover()` takes it: on Node (and runtimes with `node:worker_threads`),
- * `worker_threads.threadId`, so a parent can pass `worker.threadId`; elsewhere (browsers) a
- * random number from 2^29 to 2^30 - 1 that the thread can post to its parent.
+ * `worker_threads.threadId`, where this thread is one of worker_threads' (Node 20.16+, Bun, Deno:
+ * through `process.getBuiltinModule`). Not in a Web Worker, which worker_threads may call its
+ * main thread (Deno: `threadId` 0 in every Web Worker).
+ */
+function nodeThreadId(): number | undefined {
+  try {
+    const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope;
+    if (typeof scope === 'function' && globalThis instanceof scope) {
+      const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+      const threads = process?.getBuiltinModule?.('node:worker_threads') as { isMainThread?: unknown } | undefined;
+      if (threads?.isMainThread !== false) return undefined;
+    }
+    const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const id = (process?.getBuiltinModule?.('node:worker_threads') as { threadId?: unknown } | undefined)?.threadId;
+    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= 0x3fffffff) return id;
+  } catch {
+    // not Node-like
+  }
+  return undefined;
+}
+
+/**
+ * This thread's id, as `recover()` takes it: in a worker_threads thread (Node 20.16+, Bun, Deno),
+ * `worker_threads.threadId`, so a parent can pass its `worker.threadId`; elsewhere (browsers,
+ * Web Workers, Node before 20.16) a random number from 2^29 to 2^30 - 1, the same for every
+ * copy of waitsafe in the thread, that the thread can post to its parent.
  *
  * @example
  * ```ts
@@ -203,29 +234,74 @@ export const threadId: number = findThreadId();
 /** What SPIN and agents' TAG hold for this thread. */
 export const TAG = threadId + 1;
 
-/** Enters the critical section of `memory`, spinning while another thread is inside. */
-export function enter(memory: Int32Array, label: string): void {
-  if (Atomics.compareExchange(memory, H_SPIN, 0, TAG) === 0) return;
+/** What a thread that found the section stuck remembers: its owner, and how many times it had been left then. */
+export interface Stuck {
+  owner: number;
+  epoch: number;
+}
+
+/** Spins before a thread that finds the section taken starts to give its core away between tries. */
+const SPINS = 64;
+/** False where this thread may not block (a browser's main thread): then it only spins. */
+let canBlock = true;
+
+/**
+ * Enters the critical section of `memory`. A thread that finds it taken spins a little, then
+ * waits on the SPIN word for at most 50 µs at a time (`Atomics.wait`, where the thread may block),
+ * so that a holder the OS took off the CPU gets a core back. After {@link STUCK_MS} it throws, and
+ * remembers the owner and the section's EPOCH in `stuck`: as long as both are unchanged (the
+ * owner still holds it, and nobody has left it since), the next calls throw at once instead of
+ * waiting again. An owner that is only slow bumps EPOCH when it leaves.
+ */
+export function enter(memory: Int32Array, label: string, stuck: Stuck): void {
+  if (Atomics.compareExchange(memory, H_SPIN, 0, TAG) === 0) {
+    stuck.owner = 0;
+    return;
+  }
+  if (
+    stuck.owner !== 0 &&
+    Atomics.load(memory, H_SPIN) === stuck.owner &&
+    Atomics.load(memory, H_EPOCH) === stuck.epoch
+  ) {
+    throw stuckError(label, stuck.owner);
+  }
   let deadline = 0;
   for (let i = 1; ; i++) {
-    if (Atomics.compareExchange(memory, H_SPIN, 0, TAG) === 0) return;
-    if ((i & 0x3ff) === 0) {
+    if (Atomics.compareExchange(memory, H_SPIN, 0, TAG) === 0) {
+      stuck.owner = 0;
+      return;
+    }
+    if (i < SPINS) continue;
+    const owner = Atomics.load(memory, H_SPIN);
+    if (owner !== 0 && canBlock) {
+      try {
+        Atomics.wait(memory, H_SPIN, owner, 0.05);
+      } catch {
+        canBlock = false; // not allowed on this thread: spin
+      }
+    }
+    if (canBlock || (i & 0x3ff) === 0) {
       const t = now();
       if (deadline === 0) deadline = t + STUCK_MS;
-      else if (t > deadline) {
-        const owner = Atomics.load(memory, H_SPIN);
-        if (owner === TAG) throw new Error(`${label}: re-entered its own critical section`);
-        throw new Error(
-          `${label}: the shared state has been locked for over ${STUCK_MS} ms by thread ${owner - 1}; ` +
-            `if that thread was terminated, call recover(${owner - 1}) from a thread that is still running`,
-        );
+      else if (t > deadline && owner !== 0) {
+        stuck.owner = owner;
+        stuck.epoch = Atomics.load(memory, H_EPOCH);
+        throw stuckError(label, owner);
       }
     }
   }
 }
 
+function stuckError(label: string, owner: number): Error {
+  return new Error(
+    `${label}: the shared state has been locked for over ${STUCK_MS} ms by thread ${owner - 1}; ` +
+      `if that thread was terminated, call recover(${owner - 1}) from a thread that is still running`,
+  );
+}
+
 /** Leaves the critical section. */
 export function exit(memory: Int32Array): void {
+  memory[H_EPOCH] = ((memory[H_EPOCH] as number) + 1) | 0;
   Atomics.store(memory, H_SPIN, 0);
 }
 

@@ -10,7 +10,7 @@
 
 import { invalidStateError, timeoutError } from '../core/dom-errors.js';
 import { checkFunction, type WaitOptions } from '../core/options.js';
-import { makeReleaser, type Releaser, type ReleaseTarget } from '../core/releaser.js';
+import { disposeSymbol, type Releaser, type ReleaseTarget } from '../core/releaser.js';
 import {
   A_HOLDS,
   A_TAG,
@@ -40,6 +40,22 @@ const IN_USE = H_B;
 export const MAX_PERMITS = 0x3fffffff;
 
 const promiseThen = Promise.prototype.then;
+
+/**
+ * A releaser of `weight` permits of `owner`. Unlike the in-process one, it counts as used only
+ * once the release went through: a release that throws (the section stuck by a dead thread) can
+ * be called again after `recover()`.
+ */
+function releaserOf(owner: ReleaseTarget, weight: number): Releaser {
+  let held = true;
+  const release = (() => {
+    if (!held) return;
+    owner.releasePermits(weight);
+    held = false;
+  }) as Releaser;
+  release[disposeSymbol] = release;
+  return release;
+}
 
 /** Whether agent `agent` (index) owns a slot. Inside a section. */
 function ownsSlots(memory: Int32Array, agent: number): boolean {
@@ -81,7 +97,7 @@ export abstract class SharedPermits extends SharedPrimitive<Releaser> implements
       memory[agentAt(memory, agent, A_HOLDS)] = (memory[agentAt(memory, agent, A_HOLDS)] as number) + weight;
       memory[IN_USE] = (memory[IN_USE] as number) + weight;
       this.exit();
-      return Promise.resolve(makeReleaser(this, weight));
+      return Promise.resolve(releaserOf(this, weight));
     }
     const timeout = options?.timeout;
     if (timeout === 0) {
@@ -105,7 +121,7 @@ export abstract class SharedPermits extends SharedPrimitive<Releaser> implements
     } finally {
       this.exit();
     }
-    return makeReleaser(this, weight);
+    return releaserOf(this, weight);
   }
 
   /** Runs `fn` holding `weight` permits; releases them when it settles. @internal */
@@ -218,7 +234,7 @@ export abstract class SharedPermits extends SharedPrimitive<Releaser> implements
     const weight = memory[slotAt(slot, S_WEIGHT)] as number;
     memory[agentAt(memory, this.agent, A_HOLDS)] = (memory[agentAt(memory, this.agent, A_HOLDS)] as number) + weight;
     freeSlot(memory, slot);
-    return { value: makeReleaser(this, weight) };
+    return { value: releaserOf(this, weight) };
   }
 
   protected left(slot: number, granted: boolean): number[] {

@@ -57,6 +57,7 @@ import {
   S_STATE,
   S_WEIGHT,
   type SharedHandle,
+  type Stuck,
   slotAt,
   TAG,
   wake,
@@ -75,7 +76,7 @@ export interface SharedOptions extends PrimitiveOptions {
   /**
    * How many waits can be pending at once across all threads, and how many instances (one per
    * thread, normally) can hold or wait at once: an integer from 1 to 65,536, default 256. It
-   * sizes the shared memory: 44 bytes per unit. A wait past it rejects with a RangeError.
+   * sizes the shared memory: 44 bytes per unit, plus 64. A wait past it rejects with a RangeError.
    */
   capacity?: number | undefined;
 }
@@ -136,12 +137,21 @@ let keeper: { close(): void } | undefined;
 function keepAlive(delta: 1 | -1): void {
   keepers += delta;
   if (keepers === 1 && delta === 1) {
-    const Channel = (globalThis as { MessageChannel?: new () => { port1: { onmessage: unknown; close(): void } } })
-      .MessageChannel;
+    const Channel = (
+      globalThis as {
+        MessageChannel?: new () => { port1: { onmessage: unknown; close(): void }; port2: { close(): void } };
+      }
+    ).MessageChannel;
     if (typeof Channel === 'function') {
-      const { port1 } = new Channel();
+      // Both ends stay referenced: Bun closes a channel whose other end is collected.
+      const { port1, port2 } = new Channel();
       port1.onmessage = noop;
-      keeper = port1;
+      keeper = {
+        close() {
+          port1.close();
+          port2.close();
+        },
+      };
     } else {
       const handle = (globalThis as unknown as { setInterval: (fn: () => void, ms: number) => unknown }).setInterval(
         noop,
@@ -179,6 +189,12 @@ class SharedWaiters<T> extends WaiterQueue<T> {
   override onCancel(node: Waiter<T>, reason: unknown): void {
     this.host.gaveUp(node, reason);
   }
+
+  override detach(node: Waiter<T>): boolean {
+    if (!super.detach(node)) return false;
+    this.host.detached(node);
+    return true;
+  }
 }
 
 /** Base class of the `waitsafe/shared` primitives. Not exported from the package. */
@@ -196,8 +212,15 @@ export abstract class SharedPrimitive<T> extends Primitive {
   #armed = 0;
   #waiting = false;
   #pollTimer: unknown = undefined;
-  /** Slots this instance owns (queued, or granted and not yet collected). */
-  #slots = 0;
+  /** The slots this instance owns (queued, or granted and not yet collected), and their waits. */
+  readonly #mine = new Map<number, Waiter<T> | null>();
+  /**
+   * Waits detached without a grant whose slot is not let go yet: the rest of one abort's batch
+   * (an abort detaches all its waits before it settles any), let go together by the first.
+   */
+  readonly #cancelling: Waiter<T>[] = [];
+  /** The owner of the section when it was last found stuck (0: not stuck). */
+  readonly #stuck: Stuck = { owner: 0, epoch: 0 };
   readonly #nonce = nextNonce();
 
   static override optionKeys: readonly string[] = ['name', 'maxWaiters', 'capacity'];
@@ -255,7 +278,7 @@ export abstract class SharedPrimitive<T> extends Primitive {
 
   /** Enters the critical section. @internal */
   protected enter(): void {
-    enter(this.memory, this.label);
+    enter(this.memory, this.label, this.#stuck);
   }
 
   /** Leaves the critical section. @internal */
@@ -287,7 +310,7 @@ export abstract class SharedPrimitive<T> extends Primitive {
   /** Frees the agent if this instance has no slot and no hold. Inside a section. @internal */
   protected releaseAgent(): void {
     const agent = this.ownAgent();
-    if (agent === -1 || this.#slots > 0 || this.#waiting) return;
+    if (agent === -1 || this.#mine.size > 0 || this.#waiting) return;
     const memory = this.memory;
     if ((memory[agentAt(memory, agent, A_HOLDS)] as number) !== 0) return;
     memory[agentAt(memory, agent, A_TAG)] = 0;
@@ -313,12 +336,13 @@ export abstract class SharedPrimitive<T> extends Primitive {
       this.exit();
       return Promise.reject(this.full());
     }
-    this.#slots++;
+    this.#mine.set(slot, null);
     this.exit();
     let node: Waiter<T> | undefined;
     const promise = new Promise<T>((resolve) => {
       node = watch(this.waiters, signal, timeout, slot, resolve);
     });
+    this.#mine.set(slot, node as Waiter<T>);
     // An abort during watch() (none: the signal was checked) or a grant since: arm collects it.
     if ((node as Waiter<T>).queue !== null) this.arm();
     return promise;
@@ -352,10 +376,10 @@ export abstract class SharedPrimitive<T> extends Primitive {
         const state = memory[slotAt(slot, S_STATE)] as number;
         if (state === GRANTED || state === BROKEN) {
           done.push([node, this.take(slot, state)]);
-          this.#slots--;
+          this.#mine.delete(slot);
         }
       }
-      if (done.length > 0 && this.#slots === 0) {
+      if (done.length > 0 && this.#mine.size === 0) {
         this.#stopWaiting();
         this.releaseAgent();
       }
@@ -369,6 +393,11 @@ export abstract class SharedPrimitive<T> extends Primitive {
     }
   }
 
+  /** A local wait was detached: if not by a grant, its slot is let go by `gaveUp`. @internal */
+  detached(node: Waiter<T>): void {
+    if (this.#mine.get(node.data as number) === node) this.#cancelling.push(node);
+  }
+
   /** A local wait gave up (abort, timeout): its node is detached. @internal */
   gaveUp(node: Waiter<T>, reason: unknown): void {
     const memory = this.memory;
@@ -377,23 +406,32 @@ export abstract class SharedPrimitive<T> extends Primitive {
     let woken: number[] = [];
     if (!this.#tryEnter()) {
       // The section is stuck (a thread died inside it): the wait ends now, as it must; its slot
-      // is given up as soon as the section is free again (after recover()).
+      // is let go as soon as the section is free again (after recover()).
+      this.#cancelling.length = 0;
       rejectWaiter(node, reason);
-      setTimer(() => this.#giveUpLater(slot), RETRY_MS);
+      if (this.#mine.get(slot) === node) setTimer(() => this.#giveUpLater(slot), RETRY_MS);
       return;
     }
     try {
-      const state = memory[slotAt(slot, S_STATE)] as number;
-      if (state === GRANTED || state === BROKEN) {
-        // Granted (or broken) in shared memory before this thread saw the abort: that came first.
-        outcome = this.take(slot, state);
-        this.#slots--;
-      } else if (state === QUEUED) {
-        freeSlot(memory, slot);
-        this.#slots--;
-        woken = this.left(slot, false);
+      // Let go of the queued slots of every wait this cancellation detached (one abort's batch)
+      // before granting anyone: none of them may be granted now.
+      let left = false;
+      for (const other of this.#cancelling) {
+        const at = other.data as number;
+        if (this.#mine.get(at) !== other || memory[slotAt(at, S_STATE)] !== QUEUED) continue;
+        freeSlot(memory, at);
+        this.#mine.delete(at);
+        left = true;
       }
-      if (this.#slots === 0) {
+      this.#cancelling.length = 0;
+      if (this.#mine.get(slot) === node) {
+        // Granted (or broken) in shared memory before this thread saw the abort: that came first.
+        const state = memory[slotAt(slot, S_STATE)] as number;
+        if (state === GRANTED || state === BROKEN) outcome = this.take(slot, state);
+        this.#mine.delete(slot);
+      }
+      if (left) woken = this.left(-1, false);
+      if (this.#mine.size === 0) {
         this.#stopWaiting();
         this.releaseAgent();
       }
@@ -427,15 +465,16 @@ export abstract class SharedPrimitive<T> extends Primitive {
     let granted: { value: T } | { error: unknown } | undefined;
     try {
       const state = memory[slotAt(slot, S_STATE)] as number;
-      if (state === QUEUED) {
-        freeSlot(memory, slot);
-        woken = this.left(slot, false);
-        this.#slots--;
-      } else if (state === GRANTED || state === BROKEN) {
-        granted = this.take(slot, state);
-        this.#slots--;
+      if (this.#mine.has(slot)) {
+        this.#mine.delete(slot);
+        if (state === QUEUED) {
+          freeSlot(memory, slot);
+          woken = this.left(slot, false);
+        } else if (state === GRANTED || state === BROKEN) {
+          granted = this.take(slot, state);
+        }
       }
-      if (this.#slots === 0) {
+      if (this.#mine.size === 0) {
         this.#stopWaiting();
         this.releaseAgent();
       }
@@ -536,12 +575,13 @@ export abstract class SharedPrimitive<T> extends Primitive {
    * ```ts
    * const lock = new SharedLock();
    * worker.postMessage(lock.handle);
-   * worker.on('exit', () => lock.recover(worker.threadId));
+   * const id = worker.threadId; // read it now: in the 'exit' event it is -1
+   * worker.on('exit', () => lock.recover(id));
    * ```
    */
   recover(threadId: number): number {
     checkInteger(threadId, 'The "threadId" argument', 0);
-    if (threadId >= 0x3fffffff)
+    if (threadId > 0x3fffffff)
       throw badValue('The "threadId" argument', 'an integer from 0 to 2^30 - 1', threadId, true);
     const tag = threadId + 1;
     if (tag === TAG)
