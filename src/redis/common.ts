@@ -80,6 +80,9 @@ function randomPrefix(): string {
 const prefix = randomPrefix();
 let counter = 0;
 
+/** This process's part of every id it draws: the grants to its waiters go to its own channel. */
+export const PROCESS = prefix;
+
 /** A new id for a waiter or holder, unique across processes. */
 export function newId(): string {
   counter++;

@@ -7,8 +7,8 @@
  * 1. `acquire()` registers the wait in the engine's {@link WaiterQueue} (so its signal, timeout,
  *    `waiterCount` and leak warning work as for every wait) and sends ACQUIRE. If the permits
  *    are free and nobody waits, the reply is a fencing token: granted.
- * 2. Otherwise the wait is queued in Redis. The primitive joins the grant channel (one
- *    subscription per channel, shared, see `hub.ts`); if the subscription was not confirmed yet
+ * 2. Otherwise the wait is queued in Redis. The primitive joins this process's grant channel
+ *    (one subscription per channel, shared, see `hub.ts`); if the subscription was not confirmed yet
  *    when ACQUIRE went out, a POLL after it catches a grant published in between.
  * 3. A release (LEAVE), in any process, grants the next waiters in the same script and publishes
  *    `"<id> <token>"`: the waiting process resolves the wait when the message arrives (hand-off).
@@ -30,7 +30,17 @@ import { now } from '../core/timers.js';
 import { rejectWaiter, type Waiter } from '../core/waiter.js';
 import { WaiterQueue, watch } from '../core/waiters.js';
 import type { RedisLike } from './adapters.js';
-import { evalScript, HEARTBEAT_TTL, keysOf, newId, noop, POLL_INTERVAL, startTimer, stopTimer } from './common.js';
+import {
+  evalScript,
+  HEARTBEAT_TTL,
+  keysOf,
+  newId,
+  noop,
+  POLL_INTERVAL,
+  PROCESS,
+  startTimer,
+  stopTimer,
+} from './common.js';
 import { type Channel, type ChannelListener, join, leave } from './hub.js';
 import { type Lease, type LeaseHost, RedisLease } from './lease.js';
 import { ACQUIRE, LEAVE, POLL, RENEW } from './scripts.js';
@@ -95,8 +105,9 @@ export abstract class RedisPermits extends Primitive {
     super(maxWaiters === undefined ? { name } : { name, maxWaiters: maxWaiters as number });
     this.#redis = redis;
     this.#keys = keysOf(name, ['kind', 'holders', 'queue', 'alive', 'info', 'token']);
-    this.#channelName = `waitsafe:{${name}}:grant`;
-    this.#args = [this.#channelName, kind, String(permits), String(HEARTBEAT_TTL)];
+    // Grants to this process's waiters are published on its own channel (see scripts.ts).
+    this.#channelName = `waitsafe:{${name}}:grant:${PROCESS}`;
+    this.#args = [`waitsafe:{${name}}:grant`, kind, String(permits), String(HEARTBEAT_TTL)];
     this.permits = permits;
     this.#lease = lease;
     this.#waiters = new PermitWaiters(this, (pending) => this.#gaveUp(pending));

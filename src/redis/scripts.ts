@@ -17,7 +17,10 @@
  *   from (`bump`, below). It is the one key that stays once the primitive is idle, so that tokens
  *   never go back.
  *
- * Grants are published on the channel `waitsafe:{N}:grant` as `"<id> <token>"`.
+ * A grant is published as `"<id> <token>"` on the grant channel of the waiting process only:
+ * `waitsafe:{N}:grant:<process>`, where `<process>` is the part of the waiter's id before its
+ * first `:` (each process draws a random one). So a release wakes the one process it grants,
+ * however many others wait.
  *
  * Every script first checks the kind, then purges expired holders and expired waiters, grants
  * whoever now fits (FIFO without barging: a heavy head blocks lighter waiters behind it), does its
@@ -65,7 +68,8 @@ end
 
 /**
  * The prelude of the permit scripts. KEYS: kind, holders, queue, alive, info, token. ARGV:
- * channel, kind, permits, heartbeat ttl (ms), then the script's own from ARGV[5].
+ * channel (the grant channels' common prefix), kind, permits, heartbeat ttl (ms), then the
+ * script's own from ARGV[5].
  *
  * A waiter granted by another's script (a hand-off) gets a lease of at most the heartbeat ttl,
  * which its process extends to the full lease as soon as it learns of the grant: so a grant to a
@@ -123,7 +127,7 @@ local function grant(n)
       n = n + w
       local token = bump(counter)
       hold(head, w, lease, token, math.min(lease, ttl))
-      redis.call('PUBLISH', channel, head .. ' ' .. string.format('%d', token))
+      redis.call('PUBLISH', channel .. ':' .. string.match(head, '^[^:]*'), head .. ' ' .. string.format('%d', token))
     end
   end
 end
