@@ -601,6 +601,9 @@ export abstract class SharedPrimitive<T> extends Primitive {
         recovered += this.dropHolds(i);
         memory[at + A_HOLDS] = 0;
         memory[at + A_TAG] = 0;
+        // A platform wait the dead thread left on its mailbox would stay in the engine's list
+        // for good (a terminated Web Worker's does, in Chromium): notifying it drops it.
+        wake(memory, i);
       }
       for (let i = 0; i < capacity; i++) {
         const state = memory[slotAt(i, S_STATE)] as number;
