@@ -122,10 +122,15 @@ export function rejectInvalid(
   known?: readonly string[],
   check?: (options: never) => Error | undefined,
 ): Promise<never> | undefined {
-  const error = invalidOptions(options, known) ?? check?.(options as never);
-  if (error !== undefined) return Promise.reject(error);
-  const signal = (options as WaitOptions).signal;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  try {
+    const error = invalidOptions(options, known) ?? check?.(options as never);
+    if (error !== undefined) return Promise.reject(error);
+    const signal = (options as WaitOptions).signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+  } catch (error) {
+    // Options that throw when read (a getter, a revoked Proxy): a rejection too, never a throw.
+    return Promise.reject(error);
+  }
   return undefined;
 }
 

@@ -125,7 +125,7 @@ export class HeapStore<T> implements ItemStore<T> {
     if ((type === 'string' || (type === 'number' && !Number.isNaN(item))) && type === held) return undefined;
     const got = Number.isNaN(item) ? 'NaN' : type === held ? type : `${type} among ${held}s`;
     return new TypeError(
-      `PriorityQueue orders numbers (not NaN) or strings, not both, unless given a "compare" option: got ${got}`,
+      `The "item" argument: a PriorityQueue orders numbers (not NaN) or strings, not both, unless given a "compare" option: got ${got}`,
     );
   }
 

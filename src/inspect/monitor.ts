@@ -78,7 +78,8 @@ export class WaiterMonitor implements Disposable {
       throw new RangeError(`The "interval" option must be a finite number > 0, got ${interval}`);
     }
     if (baseline !== undefined && baseline !== 'first' && baseline !== 'previous') {
-      throw new TypeError(`The "baseline" option must be 'first' or 'previous', got ${String(baseline)}`);
+      const got = typeof baseline === 'string' ? `'${baseline}'` : typeof baseline;
+      throw new TypeError(`The "baseline" option must be 'first' or 'previous', got ${got}`);
     }
     if (report !== undefined && typeof report !== 'function')
       throw new TypeError('The "report" option must be a function');

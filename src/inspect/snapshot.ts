@@ -145,7 +145,13 @@ function cells<R extends SnapshotRow>(rows: readonly R[], total: number, counts:
 /** A snapshot of this or of another copy of waitsafe/inspect. */
 function isSnapshot(value: unknown): value is WaiterSnapshot {
   const base = value as WaiterSnapshot | null;
-  return typeof base === 'object' && base !== null && typeof base.takenAt === 'number' && Array.isArray(base.rows);
+  return (
+    typeof base === 'object' &&
+    base !== null &&
+    typeof base.takenAt === 'number' &&
+    Array.isArray(base.rows) &&
+    base.rows.every((row: unknown) => typeof row === 'object' && row !== null)
+  );
 }
 
 class Snapshot implements WaiterSnapshot {

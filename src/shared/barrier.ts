@@ -4,6 +4,7 @@ import { BrokenBarrierError } from '../errors.js';
 import {
   BROKEN,
   breakSlot,
+  DEFAULT_CAPACITY,
   freeSlot,
   GRANTED,
   grantSlot,
@@ -12,6 +13,7 @@ import {
   H_C,
   H_CAPACITY,
   H_QUEUED,
+  MAX_CAPACITY,
   QUEUED,
   queued,
   S_AGENT,
@@ -59,18 +61,14 @@ export class SharedBarrier extends SharedPrimitive<number> {
    */
   constructor(parties: number, options?: SharedOptions) {
     checkInteger(parties, 'The "parties" argument', 1);
-    super('SharedBarrier', options, 'wait');
-    if (!this.adopted) {
-      if (parties - 1 > (this.memory[H_CAPACITY] as number)) {
-        throw badValue(
-          'The "parties" argument',
-          `an integer from 1 to the capacity + 1 (${(this.memory[H_CAPACITY] as number) + 1})`,
-          parties,
-          true,
-        );
-      }
-      Atomics.store(this.memory, PARTIES, parties);
+    // Before anything is made (from() passes 1): the last party to arrive needs no slot.
+    const capacity = (options as { capacity?: unknown } | undefined)?.capacity;
+    const slots = typeof capacity === 'number' && Number.isInteger(capacity) ? capacity : DEFAULT_CAPACITY;
+    if (parties - 1 > slots && slots >= 1 && slots <= MAX_CAPACITY) {
+      throw badValue('The "parties" argument', `an integer from 1 to the capacity + 1 (${slots + 1})`, parties, true);
     }
+    super('SharedBarrier', options, 'wait');
+    if (!this.adopted) Atomics.store(this.memory, PARTIES, parties);
   }
 
   /**

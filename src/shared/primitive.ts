@@ -97,8 +97,8 @@ export function fromHandle<T>(handle: unknown, kind: KindName, options: unknown,
     if (typeof options !== 'object' || options === null) {
       throw badValue(`${kind}.from(): the "options" argument`, 'an object', options);
     }
-    for (const key of Object.keys(options)) {
-      if (key !== 'maxWaiters') throw new TypeError(`${kind}.from(): unknown option "${key}"`);
+    for (const key in options) {
+      if (key !== 'maxWaiters') throw new TypeError(`${kind}.from(): unknown option "${key}" (known: maxWaiters)`);
     }
   }
   adopting = adopted;
