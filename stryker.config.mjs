@@ -1,7 +1,8 @@
 /**
- * `npm run mutate`: mutation testing of all of src/ with Stryker and its vitest runner
- * (CONTRIBUTING.md, "Mutation testing"). `npm run mutate -- --mutate src/core/stores.ts` restricts
- * it to one file; any option below can be overridden on the command line that way.
+ * `npm run mutate`'s first run: mutation testing of src/ with Stryker and its vitest runner
+ * (CONTRIBUTING.md, "Mutation testing"); `scripts/mutate.mjs` runs it, then `src/redis` with
+ * stryker.redis.config.mjs. `npm run mutate -- --mutate src/core/stores.ts` restricts it to one
+ * file; any option below can be overridden on the command line that way.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -9,7 +10,9 @@ export default {
   testRunner: 'vitest',
   // The `node` vitest project only, without the tests that spawn processes.
   vitest: { configFile: 'vitest.stryker.config.ts' },
-  mutate: ['src/**/*.ts'],
+  // All of src/ but src/redis, which `npm run mutate` then runs with its Redis tests
+  // (stryker.redis.config.mjs).
+  mutate: ['src/**/*.ts', '!src/redis/**/*.ts'],
   // Not copied into the sandbox: the build (no test of this run reads it; a clean clone has none).
   ignorePatterns: ['/dist'],
   // Each mutant runs only the tests that reached it in the initial run.

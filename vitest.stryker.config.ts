@@ -28,6 +28,9 @@ export const excludedFromMutation = [
   'test/timeouts.node.test.ts',
 ];
 
+/** The test files that drive `waitsafe/redis` against a redis-server from the vitest worker. */
+export const REDIS_IN_WORKER = 'test/redis*.node.test.ts';
+
 const node = config.test?.projects?.find(
   (project): project is TestProjectInlineConfiguration =>
     typeof project === 'object' && 'test' in project && project.test?.name === 'node',
@@ -37,7 +40,8 @@ if (node?.test === undefined) throw new Error('vitest.stryker.config.ts: vitest.
 export default defineConfig({
   test: {
     ...node.test,
-    exclude: [...configDefaults.exclude, ...excludedFromMutation],
+    // The Redis tests in the worker, too: they serve only the src/redis run (vitest.stryker-redis.config.ts).
+    exclude: [...configDefaults.exclude, ...excludedFromMutation, REDIS_IN_WORKER],
     // Stryker runs vitest in worker threads, which take no V8 flags: stryker.config.mjs starts its
     // test-runner process with --expose-gc instead, and the GC tests' threads get `gc()` from it.
     execArgv: [],

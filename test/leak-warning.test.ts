@@ -172,6 +172,18 @@ describe('leak warning', () => {
       expect(message).toMatch(/\b2\b/);
       expect(message).toContain('maxWaiters');
     });
+
+    it('falls back to console.warn where there is no process at all (a browser)', () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      vi.stubGlobal('process', undefined);
+      try {
+        addWaiters(new Event({ name: 'no-process', maxWaiters: 1 }), 3).abort();
+      } finally {
+        vi.unstubAllGlobals();
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(/^WaiterLeakWarning: .*Event "no-process"/);
+    });
   });
 });
 

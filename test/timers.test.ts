@@ -8,9 +8,9 @@
  * `this`, so only a real browser shows that bug; the last test checks the calls on every runtime.
  */
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Event, Lock, sleep } from '../src/index.js';
-import { activeTimeouts, expectTimeoutError, nextMacrotask, rejectionOf } from './helpers.js';
+import { activeTimeouts, expectTimeoutError, flushMicrotasks, nextMacrotask, rejectionOf, track } from './helpers.js';
 
 describe("shared timers on the runtime's own setTimeout", () => {
   it('a wait with a timeout rejects with a TimeoutError when the real timer fires', async () => {
@@ -79,5 +79,36 @@ describe("shared timers on the runtime's own setTimeout", () => {
     // At least: a timer for each wait and the clearing of the second one.
     expect(receivers.length).toBeGreaterThanOrEqual(3);
     for (const receiver of receivers) expect(receiver === undefined || receiver === globalThis).toBe(true);
+  });
+});
+
+describe('timeouts at the edges of the timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a timeout longer than setTimeout takes (2^31 - 1 ms) does not fire at once', async () => {
+    // setTimeout runs a longer delay after 1 ms (Node, browsers): the shared timer is armed for
+    // at most 2^31 - 1 ms and re-armed for the rest.
+    const event = new Event();
+    const controller = new AbortController();
+    const wait = track(event.wait({ timeout: 2 ** 31, signal: controller.signal }));
+    // A 1 ms timer armed before this 5 ms one fires first.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await flushMicrotasks();
+    expect(wait.status).toBe('pending');
+    controller.abort();
+    await flushMicrotasks();
+    expect(wait.status).toBe('rejected');
+    await nextMacrotask();
+  });
+
+  it('a wait due 1 ms after time 0 on a fake clock expires at 1 ms', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const wait = track(new Event().wait({ timeout: 1 }));
+    vi.advanceTimersByTime(1);
+    await flushMicrotasks();
+    expect(wait.status).toBe('rejected');
+    expectTimeoutError(wait.reason);
   });
 });

@@ -44,6 +44,7 @@ class SignalEntry implements List<Membership>, Releasable {
     this.release(true);
     const reason = this.signal.reason;
     const head = this.head as SignalLink | null;
+    // Stryker disable next-line BlockStatement: the common case of one wait, without the array; the loop below does the same for it
     if (head !== null && head.next === null) {
       cancelWaiter(head.waiter, reason);
       return;
@@ -59,7 +60,8 @@ class SignalEntry implements List<Membership>, Releasable {
     if (!this.held || (this.head !== null && !force)) return;
     this.held = false;
     this.signal.removeEventListener('abort', this);
-    if (entries.get(this.signal) === this) entries.delete(this.signal);
+    // A signal's entry stays in the map until this, its only release: no other can be there.
+    entries.delete(this.signal);
   }
 }
 

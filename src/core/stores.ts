@@ -45,20 +45,23 @@ export class FifoStore<T> implements ItemStore<T> {
     const item = items[head] as T;
     items[head] = undefined; // do not keep a taken item alive
     const next = head + 1;
+    const tail = this.#tail;
     // Empty: reuse the slots from the start. (The array is 1,024 slots at most then: a longer
     // one is compacted before its last item is taken.)
-    // Stryker disable next-line ConditionalExpression: without it an empty store is compacted to an empty array 1,024 slots on at the latest, the same items in the same order
-    if (next === this.#tail) {
+    // Stryker disable next-line ConditionalExpression,BlockStatement: without it an empty store is compacted to an empty array 1,024 slots on at the latest, the same items in the same order
+    if (next === tail) {
       this.#head = 0;
       this.#tail = 0;
-      // Compact once past 1,024 slots and past half the array: move what is left into a new
-      // array of its size (`splice(0, next)` would shorten this one but keep its capacity in V8,
-      // a burst's slots for as long as the queue lives).
-      // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: compacting sooner or later than this copies more or fewer items, never changes their order or count (compacting never, as with next / 2, fails the memory tests)
-    } else if (next >= 1024 && next * 2 >= this.#tail) {
-      this.#items = items.slice(next, this.#tail);
+      return item;
+    }
+    // Compact once past 1,024 slots and past half the array: move what is left into a new array
+    // of its size (`splice(0, next)` would shorten this one but keep its capacity in V8, a
+    // burst's slots for as long as the queue lives).
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: compacting sooner or later than this copies more or fewer items, never changes their order or count (compacting never, as with next / 2, fails the memory tests)
+    if (next >= 1024 && next * 2 >= tail) {
+      this.#items = items.slice(next, tail);
       this.#head = 0;
-      this.#tail -= next;
+      this.#tail = tail - next;
     } else {
       this.#head = next;
     }

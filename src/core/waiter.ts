@@ -71,30 +71,27 @@ export function rejectWaiter<T>(node: Waiter<T>, reason: unknown): void {
 
 /**
  * Ends the wait without a grant: an abort or another end (shutdown, broken) with `reason`, or,
- * with `ms`, its timeout of `ms` milliseconds. Does nothing if the waiter was already settled.
+ * with `ms`, its timeout of `ms` milliseconds. `node` is pending: the callers take it from a
+ * queue, a signal's list or a timer's list, which hold pending waits only.
  */
 export function cancelWaiter<T>(node: Waiter<T>, reason: unknown, ms?: number): void {
-  const queue = node.queue;
-  if (!queue?.detach(node)) return;
+  const queue = node.queue as WaiterHost<T>;
+  queue.detach(node);
   if (ms === undefined) queue.onCancel(node, reason);
   else queue.onExpire(node, ms);
 }
 
 /**
- * Ends several waits that end for one reason at one moment (one abort, one timer): every one
- * leaves its queue before any is settled, so a hand-off that settling one of them triggers (a
- * permit pool re-granting when its head leaves) never goes to another wait that is ending too.
+ * Ends several pending waits that one abort ends: every one leaves its queue before any is
+ * settled, so a hand-off that settling one of them triggers (a permit pool re-granting when its
+ * head leaves) never goes to another wait that is ending too.
  */
-export function cancelWaiters(nodes: readonly AnyWaiter[], reason: unknown, ms?: number): void {
+export function cancelWaiters(nodes: readonly AnyWaiter[], reason: unknown): void {
   // detach() clears node.queue: settle each through the queue it was in.
   const queues = nodes.map((node) => {
-    const queue = node.queue;
-    return queue?.detach(node) ? queue : null;
+    const queue = node.queue as WaiterHost<never>;
+    queue.detach(node);
+    return queue;
   });
-  for (let i = 0; i < nodes.length; i++) {
-    const queue = queues[i];
-    if (queue == null) continue;
-    if (ms === undefined) queue.onCancel(nodes[i] as AnyWaiter, reason);
-    else queue.onExpire(nodes[i] as AnyWaiter, ms);
-  }
+  for (let i = 0; i < nodes.length; i++) (queues[i] as WaiterHost<never>).onCancel(nodes[i] as AnyWaiter, reason);
 }

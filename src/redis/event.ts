@@ -112,6 +112,7 @@ export class RedisEvent extends Primitive {
     const r = checkRedis(redis);
     const n = checkName(name);
     const { maxWaiters } = checkOptions<RedisEventOptions>(options, ['maxWaiters']);
+    // Stryker disable next-line ConditionalExpression: Primitive takes maxWaiters: undefined as no maxWaiters, the same as { name } alone
     super(maxWaiters === undefined ? { name: n } : { name: n, maxWaiters });
     this.#redis = r;
     this.#keys = keysOf(n, ['kind', 'set', 'token']);
@@ -235,6 +236,7 @@ export class RedisEvent extends Primitive {
       watch(this.#waiters, options?.signal, options?.timeout, wait, resolve);
     });
     let channel = this.#channel;
+    // Stryker disable next-line ConditionalExpression: while #channel is set, it is the channel join() finds for the name (#channel is cleared when that channel fails or is left), and adding the listener again is a no-op (a Set)
     if (channel === undefined) {
       channel = join(this.#redis, this.#channelName, this.#listener);
       this.#channel = channel;

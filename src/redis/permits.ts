@@ -102,6 +102,7 @@ export abstract class RedisPermits extends Primitive {
   #pollAgain = false;
 
   constructor(redis: RedisLike, name: string, kind: string, permits: number, lease: number, maxWaiters: unknown) {
+    // Stryker disable next-line ConditionalExpression: Primitive ignores an undefined maxWaiters, so { name, maxWaiters: undefined } is the same as { name }
     super(maxWaiters === undefined ? { name } : { name, maxWaiters: maxWaiters as number });
     this.#redis = redis;
     this.#keys = keysOf(name, ['kind', 'holders', 'queue', 'alive', 'info', 'token']);
@@ -226,6 +227,7 @@ export abstract class RedisPermits extends Primitive {
   /** Joins the grant channel and arms the poll timer, if not yet done. */
   #watch(): Channel {
     let channel = this.#channel;
+    // Stryker disable next-line ConditionalExpression: while #channel is set, the hub holds it with this listener in it (a failed or dropped channel clears #channel first), so join() would return it unchanged
     if (channel === undefined) {
       channel = join(this.#redis, this.#channelName, this.#listener);
       this.#channel = channel;
@@ -268,6 +270,7 @@ export abstract class RedisPermits extends Primitive {
 
   /** Rejects `pending` with a client's error; a queued entry is removed from Redis if it can be. */
   #fail(pending: Pending, error: unknown): void {
+    // Stryker disable next-line ConditionalExpression: a DONE wait is detached and out of #pending already, and the timer and channel are stopped whenever #pending empties, so going on changes nothing
     if (pending.state === DONE) return;
     const queued = pending.state === QUEUED;
     this.#forget(pending);
@@ -288,6 +291,7 @@ export abstract class RedisPermits extends Primitive {
   #onMessage(message: string): void {
     const space = message.lastIndexOf(' ');
     const pending = this.#pending.get(message.slice(0, space));
+    // Stryker disable next-line ConditionalExpression: a wait leaves #pending in the same step as it becomes DONE (#forget), so a wait found there is never DONE
     if (pending === undefined || pending.state === DONE) return;
     // A hand-off's first lease is at most the heartbeat ttl: renewed by the next macrotask.
     this.#grant(pending, Number(message.slice(space + 1)), now() + Math.min(this.#lease, HEARTBEAT_TTL), true);
