@@ -720,4 +720,55 @@ describe.skipIf(!hasRedis)('RedisEvent against redis-server', () => {
     );
     await held.release();
   });
+
+  it('works end to end from a fresh load of waitsafe/redis (as a new process has)', async () => {
+    // Everything waitsafe/redis builds while it loads (its scripts, its option names, the kind
+    // marker) is built again here, and every script runs on the server.
+    vi.resetModules();
+    const w = (await import('../src/redis/index.js')) as typeof import('../src/redis/index.js');
+    const own = w.ioredis(client);
+    const name = fresh('fresh-load');
+    const holders = `waitsafe:{${name}}:holders`;
+    // ACQUIRE (try and wait), the grant message, RENEW, LEAVE (release and giving up), POLL.
+    const semaphore = new w.RedisSemaphore(own, name, 2, { lease: 1_500, maxWaiters: 10 });
+    const first = await semaphore.acquire({ weight: 2 });
+    expect(first.token).toBeGreaterThan(0n);
+    expect(await semaphore.tryAcquire()).toBeUndefined();
+    const waiting = semaphore.acquire({ timeout: 5_000 });
+    const controller = new AbortController();
+    const givingUp = semaphore.acquire({ signal: controller.signal });
+    // The one holder's expiry (its score), which a renewal a third of the lease on moves on.
+    const expiryNow = async () => Number((await admin.zrange(holders, 0, -1, 'WITHSCORES'))[1]);
+    const expiry = await expiryNow();
+    const deadline = Date.now() + 5_000;
+    while ((await expiryNow()) === expiry) {
+      expect(Date.now(), 'renewed within 5 s').toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    controller.abort('gave up');
+    expect(await rejectionOf(givingUp)).toBe('gave up');
+    expect(await first.release()).toBe(true);
+    const second = await waiting;
+    expect(second.token).toBeGreaterThan(first.token);
+    expect(await second.release()).toBe(true);
+    expect(await admin.exists(holders, `waitsafe:{${name}}:queue`)).toBe(0);
+    // A lock, and the kind check against the semaphore's name while it is held.
+    const held = await semaphore.acquire();
+    expect(((await rejectionOf(new w.RedisLock(own, name).acquire())) as Error).message).toBe(
+      `RedisLock ${JSON.stringify(name)}: the name ${JSON.stringify(name)} is in use by a RedisSemaphore of 2 permits on this Redis; a name can have one kind only`,
+    );
+    await held.release();
+    // An error of the server that is not about kinds is passed on as it is.
+    const broken = fresh('wrong-type');
+    await admin.set(`waitsafe:{${broken}}:holders`, 'not a sorted set');
+    expect(((await rejectionOf(new w.RedisLock(own, broken).tryAcquire())) as Error).message).toMatch(/WRONGTYPE/);
+    // EVENT_SET, EVENT_CHECK (a wait) and EVENT_CLEAR.
+    const event = new w.RedisEvent(own, fresh('fresh-event'));
+    const woken = event.wait({ timeout: 5_000 });
+    await event.set();
+    expect(await woken).toBe(true);
+    expect(await event.isSet()).toBe(true);
+    await event.clear();
+    expect(await event.isSet()).toBe(false);
+  }, 20_000);
 });
