@@ -25,6 +25,7 @@ function ignore(): void {}
  * report, never warns, and is never tracked by the inspector. Its label, with the helper's name
  * as the verb, makes `timeout()`'s TimeoutError message.
  */
+// Stryker disable next-line ObjectLiteral,StringLiteral: evaluated while the module loads, before Stryker switches a mutant on (a static mutant it cannot test); applied by hand, it fails test/timeouts-mutants.test.ts
 const helpers: WaitOwner = { label: 'waitsafe', checkWaiters: ignore };
 
 function checkMs(ms: unknown): void {
@@ -84,6 +85,7 @@ export function sleep(ms: number, options?: { signal?: AbortSignal | undefined }
     const signal = checkSignalOption(options);
     if (signal?.aborted) throw signal.reason;
     // With no deadline and no signal nothing could ever end it: register nothing that would stay.
+    // Stryker disable next-line ConditionalExpression,StringLiteral: registered anyway, such a sleep has no timer and no listener, so it is garbage with its promise all the same, which never settles either way; and Sleep's verb would only name a TimeoutError, which a sleep never makes (its onExpire resolves)
     if (ms !== Infinity || signal !== undefined) watch(new Sleep(helpers, 'sleep'), signal, ms, undefined, resolve);
   });
 }
@@ -197,6 +199,7 @@ export function timeoutAt<T>(
     return Promise.reject(badValue('The "deadline" argument', 'a number other than NaN', deadline, true));
   }
   // Whole milliseconds, rounded up (never early), so that calls share timers more often.
+  // Stryker disable next-line ConditionalExpression: for an Infinity deadline the other branch gives Infinity too (Infinity - now() is Infinity)
   const ms = deadline === Infinity ? deadline : Math.max(0, Math.ceil(deadline - now()));
   return timeout(ms, fn, options);
 }
@@ -241,6 +244,7 @@ class DeadlineRegistration extends TimeoutCall {
  */
 export class Deadline implements Disposable {
   readonly #controller = new AbortController();
+  // Stryker disable next-line StringLiteral: the verb would only name the default TimeoutError, and DeadlineRegistration's onExpire makes its own
   readonly #registration = new DeadlineRegistration(helpers, 'Deadline');
   readonly #outer: AbortSignal | undefined;
   #when = Infinity;
@@ -337,8 +341,10 @@ export class Deadline implements Disposable {
   }
 
   #arm(ms: number): void {
+    // Stryker disable next-line ConditionalExpression: for Infinity the other branch gives Infinity too (now() + Infinity)
     this.#when = ms === Infinity ? ms : now() + ms;
     // With no deadline and no outer signal there is nothing to register.
+    // Stryker disable next-line ConditionalExpression: registered anyway, it has no timer and no listener, and disarming drops it without a trace (its resolve is ignore)
     if (ms !== Infinity || this.#outer !== undefined) {
       watch(this.#registration, this.#outer, ms, this.#controller, ignore);
     }
@@ -386,6 +392,7 @@ export function linkSignals(...signals: (AbortSignal | undefined)[]): AbortSigna
     }
   });
   const controller = new AbortController();
+  // Stryker disable next-line StringLiteral: the verb would only name a TimeoutError, and a link has no timeout
   const link = new LinkedSignal(helpers, 'linkSignals');
   const linked = controller.signal as AbortSignal & Disposable;
   // Resolving a registration calls `ignore`: this just drops them all.
@@ -396,6 +403,7 @@ export function linkSignals(...signals: (AbortSignal | undefined)[]): AbortSigna
     return linked;
   }
   for (const signal of signals) {
+    // Stryker disable next-line ConditionalExpression: a registration without a signal has no listener and no timer; the link's abort or dispose drops it with the others, calling ignore
     if (signal !== undefined) watch(link, signal, undefined, controller, ignore);
   }
   return linked;

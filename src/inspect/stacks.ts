@@ -32,15 +32,16 @@ export function parseFrames(stack: string | undefined): Frame[] {
     let location: string;
     if (text.startsWith('at ')) {
       // V8: `at name (location)` or `at location`. A name holds no slash, a path may hold spaces
-      // and parentheses.
-      location = (/^at (?:[^/\\(]*? \()?(.+?)\)?$/.exec(text) as RegExpExecArray)[1] as string;
+      // and parentheses, and (flag `s`) line or paragraph separators, which `.` alone would not match.
+      location = (/^at (?:[^/\\(]*? \()?(.+?)\)?$/s.exec(text) as RegExpExecArray)[1] as string;
     } else {
       // SpiderMonkey / JavaScriptCore: `name@location`; names hold no `@`, paths may (`@scope`).
       const at = text.indexOf('@');
       if (at === -1) continue;
       location = text.slice(at + 1);
     }
-    const match = /^(.*):(\d+):\d+$/.exec(location);
+    // Stryker disable next-line Regex: without `^` the match still starts at the line's start, as `.*` (any character, flag `s`) can take any prefix; the `$` sibling is killed by test/inspect-mutants.test.ts
+    const match = /^(.*):(\d+):\d+$/s.exec(location);
     if (match === null) continue;
     let file = match[1] as string;
     // A URL's query (a dev server's `?v=...`, `?import`) is not part of where the code is.
@@ -65,7 +66,9 @@ function isRuntimeFrame(file: string): boolean {
 /** The directory waitsafe's modules are in (dist/esm, dist/cjs, src), if the runtime tells; not in a bundle. */
 const ownRoot: string | undefined = (() => {
   const frame = parseFrames(new Error().stack)[0];
-  const match = frame === undefined ? null : /^(.*)[/\\]inspect[/\\]stacks\.[cm]?[jt]s$/.exec(frame.file);
+  // Flag `s`: a path may hold line or paragraph separators.
+  // Stryker disable next-line Regex: this module's own file ends in stacks.ts (src) or stacks.js (dist), so `[^cm]?` for `[cm]?` and no `$` match the same, and without `^` the match starts at the start anyway (`.*` takes any prefix); the other Regex mutants are killed by test/inspect-mutants.test.ts
+  const match = frame === undefined ? null : /^(.*)[/\\]inspect[/\\]stacks\.[cm]?[jt]s$/s.exec(frame.file);
   return match?.[1];
 })();
 
@@ -116,6 +119,7 @@ export function siteOf(maker: AnyClass, above: number): string | undefined {
     }
     const site = `${file}:${frame.line}`;
     let interned = sites.get(site);
+    // Stryker disable next-line ConditionalExpression: `true` interns an equal copy again, which only costs memory and time; `false` (no site at all) is killed by test/inspect-mutants.test.ts
     if (interned === undefined) {
       // A copy, so that the site does not keep the whole stack text alive (V8 would keep a
       // string built from slices of it pointing into it).
