@@ -144,6 +144,26 @@ describe('error messages', () => {
     expect(error.message).toBe('The "signal" option must be an AbortSignal, got object');
   });
 
+  it('refuses a signal-like object without addEventListener', async () => {
+    const fake = { aborted: false, removeEventListener: () => {} };
+    const error = await errorOf(() => new Event().wait({ signal: fake as never }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe('The "signal" option must be an AbortSignal, got object');
+  });
+
+  it('names the waiting method and the primitive in a TimeoutError', async () => {
+    const lock = new Lock({ name: 'l' });
+    const release = await lock.acquire();
+    expect((await errorOf(() => lock.acquire({ timeout: 0 }))).message).toBe(
+      'Lock "l": acquire() timed out after 0 ms',
+    );
+    const semaphore = new Semaphore(0, { name: 's' });
+    expect((await errorOf(() => semaphore.acquire({ timeout: 0 }))).message).toBe(
+      'Semaphore "s": acquire() timed out after 0 ms',
+    );
+    release();
+  });
+
   it('accepts a signal from elsewhere that has what waits use (duck-typed)', async () => {
     const controller = new AbortController();
     const { signal } = controller;

@@ -85,6 +85,7 @@ describe("shared timers on the runtime's own setTimeout", () => {
 describe('timeouts at the edges of the timer', () => {
   afterEach(() => {
     vi.useRealTimers();
+    vi.unstubAllGlobals();
   });
 
   it('a timeout longer than setTimeout takes (2^31 - 1 ms) does not fire at once', async () => {
@@ -101,6 +102,30 @@ describe('timeouts at the edges of the timer', () => {
     await flushMicrotasks();
     expect(wait.status).toBe('rejected');
     await nextMacrotask();
+  });
+
+  it('a timeout duration keeps one timer when the timer functions were swapped meanwhile', async () => {
+    // A wait on the real timers, then the same duration on fake ones (a test runner's): two
+    // timers. Once the real one is dropped, further waits of that duration join the fake one.
+    // The idle sweep runs on the real timers, here and in browsers (no setImmediate there).
+    const realSetTimeout = globalThis.setTimeout;
+    const realMacrotask = () => new Promise((resolve) => realSetTimeout(resolve, 5));
+    vi.stubGlobal('setImmediate', (callback: () => void) => realSetTimeout(callback, 0));
+    const event = new Event();
+    const controller = new AbortController();
+    const onReal = event.wait({ timeout: 50_000, signal: controller.signal });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const onFake = track(event.wait({ timeout: 50_000 }));
+    expect(vi.getTimerCount()).toBe(1);
+    controller.abort();
+    await rejectionOf(onReal);
+    await realMacrotask();
+    const alsoOnFake = track(event.wait({ timeout: 50_000 }));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(50_000);
+    await flushMicrotasks();
+    expect([onFake.status, alsoOnFake.status]).toEqual(['rejected', 'rejected']);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('a wait due 1 ms after time 0 on a fake clock expires at 1 ms', async () => {

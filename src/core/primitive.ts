@@ -159,6 +159,7 @@ export abstract class Primitive {
   /** Emits the one-time leak warning if `waiterCount` is past the limit. @internal */
   checkWaiters(): void {
     const max = this.#maxWaiters ?? state.maxWaiters;
+    // Stryker disable next-line ConditionalExpression: a shortcut only: no count is above Infinity
     if (max === 0 || max === Infinity) return;
     const count = this.waiterCount;
     if (count <= max) return;

@@ -44,7 +44,7 @@ class SignalEntry implements List<Membership>, Releasable {
     this.release(true);
     const reason = this.signal.reason;
     const head = this.head as SignalLink | null;
-    // Stryker disable next-line BlockStatement: the common case of one wait, without the array; the loop below does the same for it
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the common case of one wait, without the array; the loop below does the same for it
     if (head !== null && head.next === null) {
       cancelWaiter(head.waiter, reason);
       return;

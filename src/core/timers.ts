@@ -148,6 +148,7 @@ class TimerBucket implements List<Membership>, Releasable {
       stamp(this, clockOf(this.set));
       return;
     }
+    // Stryker disable next-line ConditionalExpression: clearTimeout(undefined) does nothing
     if (this.handle !== undefined) {
       const clear = this.clear;
       clear(this.handle);
