@@ -758,6 +758,23 @@ describe.skipIf(!hasRedis)('RedisEvent against redis-server', () => {
       `RedisLock ${JSON.stringify(name)}: the name ${JSON.stringify(name)} is in use by a RedisSemaphore of 2 permits on this Redis; a name can have one kind only`,
     );
     await held.release();
+    // POLL: a waiter whose grant messages are lost finds its grant by polling.
+    const deaf: RedisLike = {
+      eval: (script, keys, args) => own.eval(script, keys, args),
+      subscribe: (channel, _onMessage, onError) => own.subscribe(channel, () => {}, onError),
+    };
+    const polled = fresh('fresh-poll');
+    const before = await new w.RedisLock(own, polled).acquire();
+    const byPoll = new w.RedisLock(deaf, polled).acquire({ timeout: 10_000 });
+    const queued = Date.now() + 5_000;
+    while ((await admin.zcard(`waitsafe:{${polled}}:queue`)) !== 1) {
+      expect(Date.now(), 'queued within 5 s').toBeLessThan(queued);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await before.release();
+    const after = await byPoll;
+    expect(after.token).toBeGreaterThan(before.token);
+    await after.release();
     // An error of the server that is not about kinds is passed on as it is.
     const broken = fresh('wrong-type');
     await admin.set(`waitsafe:{${broken}}:holders`, 'not a sorted set');
