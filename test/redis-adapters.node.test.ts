@@ -10,11 +10,10 @@
 
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AdapterOptions, ioredis, nodeRedis, type RedisLike } from '../src/redis/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha1 } from '../src/redis/sha1.js';
 import { rejectionOf } from './helpers.js';
+import { CLIENTS, connectionsOf } from './redis-clients.js';
 import { hasRedis, INSTALL_HINT, type RedisServer, startRedis } from './redis-server.js';
 
 if (!hasRedis) {
@@ -35,43 +34,6 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 3_000, w
 let names = 0;
 /** A name no other test uses. */
 const fresh = (what: string) => `test:adapters:${what}:${++names}`;
-
-/** A client of one library, opened for a test: its adapter and how to close it. */
-interface Connection {
-  redis: RedisLike;
-  close(): Promise<void>;
-}
-
-const CLIENTS = [
-  {
-    name: 'redis',
-    async open(url: string, options?: AdapterOptions): Promise<Connection> {
-      const client = createClient({ url });
-      client.on('error', () => {});
-      await client.connect();
-      return {
-        redis: nodeRedis(client, options),
-        close: async () => {
-          await client.close();
-        },
-      };
-    },
-  },
-  {
-    name: 'ioredis',
-    async open(url: string, options?: AdapterOptions): Promise<Connection> {
-      const client = new Redis(url, { lazyConnect: true });
-      client.on('error', () => {});
-      await client.connect();
-      return {
-        redis: ioredis(client, options),
-        close: async () => {
-          await client.quit();
-        },
-      };
-    },
-  },
-] as const;
 
 describe('sha1', () => {
   it('gives every word of the digest its 8 hex digits, leading zeros included', () => {
@@ -113,17 +75,8 @@ describe.skipIf(!hasRedis)('the adapters against redis-server', () => {
   };
 
   describe.each(CLIENTS)('with the $name client', (kind) => {
-    const opened: Connection[] = [];
     /** A new connection (adapter), closed after the test. */
-    const open = async (options?: AdapterOptions) => {
-      const connection = await kind.open(server.url, options);
-      opened.push(connection);
-      return connection.redis;
-    };
-
-    afterEach(async () => {
-      for (const connection of opened.splice(0)) await connection.close();
-    });
+    const open = connectionsOf(kind, () => server.url);
 
     describe('eval', () => {
       it('runs a script the server does not know by EVAL, then by EVALSHA alone', async () => {

@@ -9,11 +9,9 @@
 
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { snapshot, trackWaiters } from '../src/inspect/index.js';
 import {
-  type AdapterOptions,
   ioredis,
   type Lease,
   LeaseLostError,
@@ -35,6 +33,7 @@ import {
   spyOnWarnings,
   track,
 } from './helpers.js';
+import { CLIENTS, connectionsOf } from './redis-clients.js';
 import { hasRedis, INSTALL_HINT, type RedisServer, startRedis } from './redis-server.js';
 
 if (!hasRedis) {
@@ -59,48 +58,6 @@ const fresh = (what: string) => `test:${what}:${++names}:${Math.random().toStrin
 /** The keys of a lock or semaphore named `name`. */
 const permitKeys = (name: string) =>
   ['kind', 'holders', 'queue', 'alive', 'info', 'token'].map((part) => `waitsafe:{${name}}:${part}`);
-
-/** A client of one library, opened for a test: its adapter and how to close it. */
-interface Connection {
-  redis: RedisLike;
-  close(): Promise<void>;
-}
-
-interface ClientKind {
-  name: string;
-  open(url: string, options?: AdapterOptions): Promise<Connection>;
-}
-
-const CLIENTS: ClientKind[] = [
-  {
-    name: 'redis',
-    async open(url, options) {
-      const client = createClient({ url });
-      client.on('error', () => {});
-      await client.connect();
-      return {
-        redis: nodeRedis(client, options),
-        close: async () => {
-          await client.close();
-        },
-      };
-    },
-  },
-  {
-    name: 'ioredis',
-    async open(url, options) {
-      const client = new Redis(url, { lazyConnect: true });
-      client.on('error', () => {});
-      await client.connect();
-      return {
-        redis: ioredis(client, options),
-        close: async () => {
-          await client.quit();
-        },
-      };
-    },
-  },
-];
 
 /**
  * Records the timers that waitsafe's own code (`src/`) sets from now on, and tells which of them
@@ -212,17 +169,8 @@ describe.skipIf(!hasRedis)('waitsafe/redis against redis-server', () => {
   };
 
   describe.each(CLIENTS)('with the $name client', (kind) => {
-    const opened: Connection[] = [];
     /** A new connection (adapter), closed after the test. */
-    const open = async (options?: AdapterOptions) => {
-      const connection = await kind.open(server.url, options);
-      opened.push(connection);
-      return connection.redis;
-    };
-
-    afterEach(async () => {
-      for (const connection of opened.splice(0)) await connection.close();
-    });
+    const open = connectionsOf(kind, () => server.url);
 
     describe('RedisLock', () => {
       it('acquires, refuses tryAcquire while held, releases once, and hands over', async () => {
