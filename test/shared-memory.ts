@@ -4,11 +4,16 @@
  */
 
 import {
+  A_HOLDS,
   A_MAILBOX,
   A_TAG,
   AGENT,
+  agentAt,
   agentBase,
+  claimAgent,
+  enqueue,
   FREE,
+  grantSlot,
   H_CAPACITY,
   H_QUEUED,
   H_SPIN,
@@ -53,4 +58,48 @@ export function platformWaits(handle: { buffer: SharedArrayBuffer }): number {
   let woken = 0;
   for (let i = 0; i < capacity; i++) woken += Atomics.notify(memory, base + i * AGENT + A_MAILBOX);
   return woken;
+}
+
+/**
+ * What a thread that has ended left in a primitive's memory, written in by hand: an agent tagged
+ * with its id, its queued waits, its holds and its granted waits it never collected. For the
+ * in-process tests of `recover()` and of the repairs (the mutants of that code run in the
+ * test's own thread, which the thread tests' workers do not: CONTRIBUTING.md, "Mutation
+ * testing"). Nothing is checked: the caller writes what a real thread could have left.
+ */
+export class DeadThread {
+  readonly memory: Int32Array;
+  /** The agent index it owns. */
+  readonly agent: number;
+
+  /** Claims a free agent of `handle`'s memory for the ended thread `id` (its TAG is `id + 1`). */
+  constructor(handle: { buffer: SharedArrayBuffer }, id: number) {
+    this.memory = new Int32Array(handle.buffer);
+    const agent = claimAgent(this.memory, 0);
+    if (agent === -1) throw new Error('DeadThread: no free agent');
+    this.memory[agentAt(this.memory, agent, A_TAG)] = id + 1;
+    this.agent = agent;
+  }
+
+  /** Queues a wait at the tail, as `enqueue` does inside a section; its slot. */
+  wait(weight: number): number {
+    const slot = enqueue(this.memory, this.agent, weight);
+    if (slot === -1) throw new Error('DeadThread: no free slot');
+    return slot;
+  }
+
+  /** Grants its queued `slot` (out of the queue, GRANTED), as another thread's release would. */
+  grant(slot: number): void {
+    grantSlot(this.memory, slot);
+  }
+
+  /** Sets the permits its agent holds (HOLDS); the kind's in-use count is the caller's. */
+  hold(permits: number): void {
+    this.memory[agentAt(this.memory, this.agent, A_HOLDS)] = permits;
+  }
+
+  /** Leaves the critical section held, as a thread that died inside it does. */
+  dieInside(): void {
+    Atomics.store(this.memory, H_SPIN, (this.memory[agentAt(this.memory, this.agent, A_TAG)] as number) | 0);
+  }
 }

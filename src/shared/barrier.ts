@@ -63,7 +63,7 @@ export class SharedBarrier extends SharedPrimitive<number> {
     checkInteger(parties, 'The "parties" argument', 1);
     // Before anything is made (from() passes 1): the last party to arrive needs no slot.
     const capacity = (options as { capacity?: unknown } | undefined)?.capacity;
-    const slots = typeof capacity === 'number' && Number.isInteger(capacity) ? capacity : DEFAULT_CAPACITY;
+    const slots = Number.isInteger(capacity) ? (capacity as number) : DEFAULT_CAPACITY;
     if (parties - 1 > slots && slots >= 1 && slots <= MAX_CAPACITY) {
       throw badValue('The "parties" argument', `an integer from 1 to the capacity + 1 (${slots + 1})`, parties, true);
     }
@@ -208,9 +208,10 @@ export class SharedBarrier extends SharedPrimitive<number> {
     let woken: number[];
     this.enter();
     try {
-      if (broken) memory[IS_BROKEN] = 1; // the commit of an abort
+      // An abort's commit. A reset may clear it first: waits are queued only while it is 0 (a
+      // broken barrier rejects arrivals at once), so its breaks are its commit.
+      memory[IS_BROKEN] = broken ? 1 : 0;
       woken = this.#breakQueued(broken ? ABORTED : RESET);
-      if (!broken) memory[IS_BROKEN] = 0;
     } finally {
       this.exit();
     }

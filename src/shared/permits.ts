@@ -60,6 +60,7 @@ function releaserOf(owner: ReleaseTarget, weight: number): Releaser {
 /** Whether agent `agent` (index) owns a slot. Inside a section. */
 function ownsSlots(memory: Int32Array, agent: number): boolean {
   const capacity = memory[H_CAPACITY] as number;
+  // Stryker disable next-line EqualityOperator: i <= capacity also reads agent 0's TAG and HOLDS as a slot's STATE and AGENT, and agent 0 holds 0 here (releaseOthers calls this for the first agent that held, its hold now 0); i >= capacity is the `false` mutant, which a test kills
   for (let i = 0; i < capacity; i++) {
     if (memory[slotAt(i, S_STATE)] !== FREE && memory[slotAt(i, S_AGENT)] === agent + 1) return true;
   }
@@ -175,6 +176,7 @@ export abstract class SharedPermits extends SharedPrimitive<Releaser> implements
         memory[IN_USE] = (memory[IN_USE] as number) - mine;
         rest -= mine;
       }
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: speed only: releaseOthers(0) changes nothing (a lock's holds and grants are all 0 once its holder released, a semaphore adds 0)
       if (rest > 0) this.releaseOthers(rest);
       woken = this.grant();
       this.releaseAgent();
@@ -185,31 +187,26 @@ export abstract class SharedPermits extends SharedPrimitive<Releaser> implements
   }
 
   /**
-   * `rest` permits released by a thread that does not hold them (asyncio style): a lock takes
-   * them from whoever holds it; a semaphore adds them (see SharedSemaphore). Inside a section. @internal
+   * The lock released by an instance that does not hold it (asyncio style): its one permit is
+   * taken from the agent that holds it, or else from the granted slot whose thread has not
+   * collected it yet (which then collects a hold of nothing). A semaphore adds the permits
+   * instead (see SharedSemaphore). Inside a section. @internal
    */
-  protected releaseOthers(rest: number): void {
+  protected releaseOthers(_rest: number): void {
+    // A lock's IN_USE is 1 here (overRelease checked it is not 0): one agent's hold, or one
+    // granted slot's weight. An agent that is free holds nothing.
     const memory = this.memory;
     const capacity = memory[H_CAPACITY] as number;
-    const base = agentBase(memory);
-    for (let i = 0, at = base; i < capacity && rest > 0; i++, at += AGENT) {
-      if ((memory[at + A_TAG] as number) === 0) continue;
-      const take = Math.min(memory[at + A_HOLDS] as number, rest);
-      if (take === 0) continue;
-      memory[at + A_HOLDS] = (memory[at + A_HOLDS] as number) - take;
-      memory[IN_USE] = (memory[IN_USE] as number) - take;
-      rest -= take;
-      // It held nothing else and waits for nothing: free it (its instance notices by the NONCE).
-      if (memory[at + A_HOLDS] === 0 && !ownsSlots(memory, i)) memory[at + A_TAG] = 0;
+    memory[IN_USE] = 0;
+    for (let i = 0, at = agentBase(memory); i < capacity; i++, at += AGENT) {
+      if (memory[at + A_HOLDS] === 0) continue;
+      memory[at + A_HOLDS] = 0;
+      // It waits for nothing: free it (its instance notices by the NONCE).
+      // Stryker disable next-line ArithmeticOperator: A_TAG is 0, so at - A_TAG is at + A_TAG
+      if (!ownsSlots(memory, i)) memory[at + A_TAG] = 0;
+      return;
     }
-    // Granted to a thread that has not woken yet: it will collect a hold of nothing.
-    for (let i = 0; i < capacity && rest > 0; i++) {
-      if ((memory[slotAt(i, S_STATE)] as number) !== GRANTED) continue;
-      const take = Math.min(memory[slotAt(i, S_WEIGHT)] as number, rest);
-      memory[slotAt(i, S_WEIGHT)] = (memory[slotAt(i, S_WEIGHT)] as number) - take;
-      memory[IN_USE] = (memory[IN_USE] as number) - take;
-      rest -= take;
-    }
+    for (let i = 0; i < capacity; i++) if (memory[slotAt(i, S_STATE)] === GRANTED) memory[slotAt(i, S_WEIGHT)] = 0;
   }
 
   /** Grants the head waiters that fit, in order. Returns the agents to wake. Inside a section. @internal */
@@ -237,9 +234,7 @@ export abstract class SharedPermits extends SharedPrimitive<Releaser> implements
     return { value: releaserOf(this, weight) };
   }
 
-  protected left(slot: number, granted: boolean): number[] {
-    if (granted)
-      this.memory[IN_USE] = (this.memory[IN_USE] as number) - (this.memory[slotAt(slot, S_WEIGHT)] as number);
+  protected left(): number[] {
     // The head may have blocked lighter waiters behind it.
     return this.grant();
   }
@@ -273,11 +268,6 @@ export abstract class SharedPermits extends SharedPrimitive<Releaser> implements
   /** Whether an acquire of `weight` would wait now. @internal */
   protected wouldWait(weight: number): boolean {
     return Atomics.load(this.memory, H_QUEUED) > 0 || this.free() < weight;
-  }
-
-  /** The permits there are. @internal */
-  protected total(): number {
-    return Atomics.load(this.memory, TOTAL);
   }
 
   /** Adds `n` permits (a semaphore's release beyond its holds). Inside a section. @internal */
