@@ -41,6 +41,8 @@ export interface State {
   sweepWith?: unknown;
   /** `primitive.ts`: the default `maxWaiters`. */
   maxWaiters: number;
+  /** `shared/primitive.ts`: how many `waitsafe/shared` instances this thread has made (their NONCE). */
+  sharedInstances?: number;
   /**
    * `waitsafe/inspect`: called with every new primitive while tracking, the class constructed,
    * and whether a primitive made it for itself.

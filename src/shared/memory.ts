@@ -175,17 +175,26 @@ export function adopt(handle: unknown, kind: KindName): { memory: Int32Array; na
 /** Where every copy of waitsafe in this thread finds the id the first one chose. */
 const THREAD_ID_KEY = Symbol.for('waitsafe.shared.threadId');
 
+/** What {@link chooseThreadId} reads of a thread's global object. @internal */
+export interface ThreadHost {
+  [THREAD_ID_KEY]?: unknown;
+  WorkerGlobalScope?: abstract new () => unknown;
+  process?: { getBuiltinModule?: (id: string) => unknown };
+  crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array };
+}
+
 /**
- * The id of this thread: worker_threads' `threadId` where the thread is one of its threads, else
- * a random number, the same for every copy of waitsafe in the thread.
+ * The id of the thread whose global object is `host`: the one a copy of waitsafe already chose
+ * and stored on `host`, else worker_threads' `threadId` where the thread is one of its threads,
+ * else a random number; stored on `host` for the other copies. The module calls it once, with
+ * `globalThis`. @internal
  */
-function findThreadId(): number {
-  const host = globalThis as { [THREAD_ID_KEY]?: unknown };
+export function chooseThreadId(host: ThreadHost): number {
   const chosen = host[THREAD_ID_KEY];
   if (typeof chosen === 'number') return chosen;
-  let id = nodeThreadId();
+  let id = nodeThreadId(host);
   if (id === undefined) {
-    const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => Uint32Array } }).crypto;
+    const crypto = host.crypto;
     const word = new Uint32Array(1);
     if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(word);
     else word[0] = Math.floor(Math.random() * 0x100000000);
@@ -197,24 +206,24 @@ function findThreadId(): number {
 }
 
 /**
- * `worker_threads.threadId`, where this thread is one of worker_threads' (Node 20.16+, Bun, Deno:
- * through `process.getBuiltinModule`). Not in a Web Worker, which worker_threads may call its
- * main thread (Deno: `threadId` 0 in every Web Worker).
+ * `worker_threads.threadId`, where the thread of `host` is one of worker_threads' (Node 20.16+,
+ * Bun, Deno: through `process.getBuiltinModule`). Not in a Web Worker, which worker_threads may
+ * call its main thread (Deno: `threadId` 0 in every Web Worker).
  */
-function nodeThreadId(): number | undefined {
+function nodeThreadId(host: ThreadHost): number | undefined {
+  // Stryker disable OptionalChaining: where a link is missing, the TypeError it would throw is caught below, which gives the same undefined
   try {
-    const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope;
-    if (typeof scope === 'function' && globalThis instanceof scope) {
-      const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-      const threads = process?.getBuiltinModule?.('node:worker_threads') as { isMainThread?: unknown } | undefined;
-      if (threads?.isMainThread !== false) return undefined;
-    }
-    const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const id = (process?.getBuiltinModule?.('node:worker_threads') as { threadId?: unknown } | undefined)?.threadId;
-    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= 0x3fffffff) return id;
+    const threads = host.process?.getBuiltinModule?.('node:worker_threads') as
+      | { isMainThread?: unknown; threadId?: unknown }
+      | undefined;
+    const scope = host.WorkerGlobalScope;
+    if (typeof scope === 'function' && host instanceof scope && threads?.isMainThread !== false) return undefined;
+    const id = threads?.threadId;
+    if (Number.isInteger(id) && (id as number) >= 0 && (id as number) <= 0x3fffffff) return id as number;
   } catch {
     // not Node-like
   }
+  // Stryker restore OptionalChaining
   return undefined;
 }
 
@@ -230,7 +239,7 @@ function nodeThreadId(): number | undefined {
  * parent.postMessage({ ready: true, threadId }); // in a Web Worker: tell the parent who it is
  * ```
  */
-export const threadId: number = findThreadId();
+export const threadId: number = chooseThreadId(globalThis as ThreadHost);
 /** What SPIN and agents' TAG hold for this thread. */
 export const TAG = threadId + 1;
 
@@ -254,10 +263,7 @@ let canBlock = true;
  * waiting again. An owner that is only slow bumps EPOCH when it leaves.
  */
 export function enter(memory: Int32Array, label: string, stuck: Stuck): void {
-  if (Atomics.compareExchange(memory, H_SPIN, 0, TAG) === 0) {
-    stuck.owner = 0;
-    return;
-  }
+  // Found stuck, and its owner still holds it with nobody having left it since: throw at once.
   if (
     stuck.owner !== 0 &&
     Atomics.load(memory, H_SPIN) === stuck.owner &&
@@ -425,6 +431,7 @@ export function claimAgent(memory: Int32Array, nonce: number): number {
     if ((memory[at + A_TAG] as number) !== 0) continue;
     memory[at + A_HOLDS] = 0;
     memory[at + A_NONCE] = nonce;
+    // Stryker disable next-line ArithmeticOperator: A_TAG is 0, so at - A_TAG is at + A_TAG
     memory[at + A_TAG] = TAG; // the commit
     return i;
   }

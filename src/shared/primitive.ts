@@ -26,6 +26,7 @@
 
 import { badValue, checkInteger, type PrimitiveOptions } from '../core/options.js';
 import { Primitive } from '../core/primitive.js';
+import { state } from '../core/state.js';
 import { rejectWaiter, type Waiter } from '../core/waiter.js';
 import { WaiterQueue, watch } from '../core/waiters.js';
 import {
@@ -55,7 +56,6 @@ import {
   rebuild,
   S_AGENT,
   S_STATE,
-  S_WEIGHT,
   type SharedHandle,
   type Stuck,
   slotAt,
@@ -114,11 +114,15 @@ const noop = (): void => {};
 /** How often a thread that found the section stuck tries again (ms). */
 const RETRY_MS = 100;
 
-/** Numbers the instances of this thread, for their agents' NONCE. */
-let instances = 0;
+/**
+ * Numbers the instances of this thread, for their agents' NONCE: in the state every copy of
+ * waitsafe in the thread shares, so that two copies (an ESM and a CommonJS build) never give two
+ * instances the same one.
+ */
 const nextNonce = (): number => {
-  instances = (instances + 1) | 0;
-  return instances;
+  // Stryker disable next-line ArithmeticOperator: counting down numbers the instances just as uniquely (-1, -2, ...)
+  state.sharedInstances = ((state.sharedInstances ?? 0) + 1) | 0;
+  return state.sharedInstances;
 };
 
 /** `setTimeout` and `clearTimeout`, looked up at call time (fake timers apply). */
@@ -161,7 +165,7 @@ function keepAlive(delta: 1 | -1): void {
       keeper = { close: () => clear(handle) };
     }
   } else if (keepers === 0) {
-    keeper?.close();
+    (keeper as { close(): void }).close();
     keeper = undefined;
   }
 }
@@ -191,6 +195,7 @@ class SharedWaiters<T> extends WaiterQueue<T> {
   }
 
   override detach(node: Waiter<T>): boolean {
+    // Stryker disable next-line BooleanLiteral: never called for a settled node: every path detaches a linked node once (collect() only its linked ones, in one synchronous step)
     if (!super.detach(node)) return false;
     this.host.detached(node);
     return true;
@@ -218,8 +223,10 @@ export abstract class SharedPrimitive<T> extends Primitive {
    * Waits detached without a grant whose slot is not let go yet: the rest of one abort's batch
    * (an abort detaches all its waits before it settles any), let go together by the first.
    */
-  readonly #cancelling: Waiter<T>[] = [];
+  // Stryker disable next-line ArrayDeclaration: gaveUp() skips an element that is no wait of this instance (#mine never maps a slot to it) and empties the array
+  #cancelling: Waiter<T>[] = [];
   /** The owner of the section when it was last found stuck (0: not stuck). */
+  // Stryker disable next-line ObjectLiteral: enter() reads a missing owner as "not stuck" too (undefined is never SPIN's value)
   readonly #stuck: Stuck = { owner: 0, epoch: 0 };
   readonly #nonce = nextNonce();
 
@@ -229,7 +236,7 @@ export abstract class SharedPrimitive<T> extends Primitive {
     const adopted = adopting;
     adopting = undefined;
     if (adopted !== undefined) {
-      super(options === undefined ? { name: adopted.name } : { ...options, name: adopted.name });
+      super({ ...options, name: adopted.name });
       this.memory = adopted.memory;
       this.adopted = true;
     } else {
@@ -293,6 +300,7 @@ export abstract class SharedPrimitive<T> extends Primitive {
    */
   protected ownAgent(): number {
     const agent = this.agent;
+    // Stryker disable next-line ConditionalExpression: with no agent, the check below leaves this.agent at -1 either way
     if (agent === -1) return -1;
     const memory = this.memory;
     if (memory[agentAt(memory, agent, A_TAG)] !== TAG || memory[agentAt(memory, agent, A_NONCE)] !== this.#nonce) {
@@ -310,7 +318,8 @@ export abstract class SharedPrimitive<T> extends Primitive {
   /** Frees the agent if this instance has no slot and no hold. Inside a section. @internal */
   protected releaseAgent(): void {
     const agent = this.ownAgent();
-    if (agent === -1 || this.#mine.size > 0 || this.#waiting) return;
+    // (An instance with a platform wait has waits, so slots.)
+    if (agent === -1 || this.#mine.size > 0) return;
     const memory = this.memory;
     if ((memory[agentAt(memory, agent, A_HOLDS)] as number) !== 0) return;
     memory[agentAt(memory, agent, A_TAG)] = 0;
@@ -342,9 +351,14 @@ export abstract class SharedPrimitive<T> extends Primitive {
     const promise = new Promise<T>((resolve) => {
       node = watch(this.waiters, signal, timeout, slot, resolve);
     });
-    this.#mine.set(slot, node as Waiter<T>);
-    // An abort during watch() (none: the signal was checked) or a grant since: arm collects it.
-    if ((node as Waiter<T>).queue !== null) this.arm();
+    if ((node as Waiter<T>).queue !== null) {
+      this.#mine.set(slot, node as Waiter<T>);
+      this.arm(); // collects a grant made since the slot was queued
+    } else if (this.#mine.get(slot) === null) {
+      // Aborted while it registered (by code that the leak warning ran): its slot goes. (If it was
+      // granted then, it is collected, and the slot may be another wait's by now.)
+      this.#giveUpLater(slot);
+    }
     return promise;
   }
 
@@ -355,15 +369,17 @@ export abstract class SharedPrimitive<T> extends Primitive {
   protected abstract take(slot: number, state: number): { value: T } | { error: unknown };
 
   /**
-   * A queued slot of this instance left the queue without a grant (its wait gave up), or a granted
-   * one was handed back: let whoever now fits in (inside a section). Returns the agents to wake. @internal
+   * A queued slot of this instance left the queue without a grant (its wait gave up): let whoever
+   * now fits in (inside a section). Returns the agents to wake. @internal
    */
-  protected abstract left(slot: number, granted: boolean): number[];
+  protected abstract left(): number[];
 
   /** Settles every local wait whose slot was granted or broken, in local FIFO order. @internal */
   collect(): void {
+    // Stryker disable next-line ConditionalExpression: speed only: with no wait, the loop below finds nothing
     if (this.waiters.size === 0) return;
     const memory = this.memory;
+    // Stryker disable next-line ArrayDeclaration: an element that is no node is skipped (detach() refuses it), and #mine is empty only when no wait is left
     const done: [Waiter<T>, { value: T } | { error: unknown }][] = [];
     if (!this.#tryEnter()) {
       // The section is stuck (a thread died inside it): look again until recover() frees it.
@@ -379,7 +395,7 @@ export abstract class SharedPrimitive<T> extends Primitive {
           this.#mine.delete(slot);
         }
       }
-      if (done.length > 0 && this.#mine.size === 0) {
+      if (this.#mine.size === 0) {
         this.#stopWaiting();
         this.releaseAgent();
       }
@@ -403,11 +419,12 @@ export abstract class SharedPrimitive<T> extends Primitive {
     const memory = this.memory;
     const slot = node.data as number;
     let outcome: { value: T } | { error: unknown } | undefined;
-    let woken: number[] = [];
+    let woken: number[];
     if (!this.#tryEnter()) {
       // The section is stuck (a thread died inside it): the wait ends now, as it must; its slot
-      // is let go as soon as the section is free again (after recover()).
-      this.#cancelling.length = 0;
+      // is let go as soon as the section is free again (after recover()). The rest of its batch
+      // stays: the section may be free by the time the next of them gives up.
+      this.#cancelling = this.#cancelling.filter((other) => other !== node);
       rejectWaiter(node, reason);
       if (this.#mine.get(slot) === node) setTimer(() => this.#giveUpLater(slot), RETRY_MS);
       return;
@@ -415,22 +432,23 @@ export abstract class SharedPrimitive<T> extends Primitive {
     try {
       // Let go of the queued slots of every wait this cancellation detached (one abort's batch)
       // before granting anyone: none of them may be granted now.
-      let left = false;
       for (const other of this.#cancelling) {
         const at = other.data as number;
+        // Stryker disable next-line ConditionalExpression: the waits of the batch are still this instance's here (pushed by detached(), nothing ran since that could collect them)
         if (this.#mine.get(at) !== other || memory[slotAt(at, S_STATE)] !== QUEUED) continue;
         freeSlot(memory, at);
         this.#mine.delete(at);
-        left = true;
       }
       this.#cancelling.length = 0;
       if (this.#mine.get(slot) === node) {
         // Granted (or broken) in shared memory before this thread saw the abort: that came first.
         const state = memory[slotAt(slot, S_STATE)] as number;
+        // Stryker disable next-line ConditionalExpression: still this wait's after the loop above, which let go of it if queued (it was in the batch): granted or broken
         if (state === GRANTED || state === BROKEN) outcome = this.take(slot, state);
         this.#mine.delete(slot);
       }
-      if (left) woken = this.left(-1, false);
+      // The head may have blocked lighter waits behind it (nothing new fits if no slot left).
+      woken = this.left();
       if (this.#mine.size === 0) {
         this.#stopWaiting();
         this.releaseAgent();
@@ -448,10 +466,10 @@ export abstract class SharedPrimitive<T> extends Primitive {
   #tryEnter(): boolean {
     try {
       this.enter();
-      return true;
     } catch {
       return false;
     }
+    return true;
   }
 
   /** Gives up `slot`, whose wait already ended, once the section can be entered. */
@@ -465,13 +483,14 @@ export abstract class SharedPrimitive<T> extends Primitive {
     let granted: { value: T } | { error: unknown } | undefined;
     try {
       const state = memory[slotAt(slot, S_STATE)] as number;
+      // Stryker disable next-line ConditionalExpression: always true: the slot stays this instance's until this runs (its wait is detached, so neither collect() nor a batch of gaveUp() takes it)
       if (this.#mine.has(slot)) {
         this.#mine.delete(slot);
         if (state === QUEUED) {
           freeSlot(memory, slot);
-          woken = this.left(slot, false);
-        } else if (state === GRANTED || state === BROKEN) {
-          granted = this.take(slot, state);
+          woken = this.left();
+        } else {
+          granted = this.take(slot, state); // granted or broken: a slot of this instance is never free
         }
       }
       if (this.#mine.size === 0) {
@@ -490,11 +509,13 @@ export abstract class SharedPrimitive<T> extends Primitive {
 
   /** Wakes `agents` (after leaving the section); this instance's own grants are collected now. @internal */
   protected notify(agents: number[]): void {
+    // Stryker disable next-line BooleanLiteral: speed only: a collect() that is not needed now finds nothing, or what the platform wait would collect a task later
     let self = false;
     for (const agent of agents) {
       if (agent === this.agent) self = true;
       else wake(this.memory, agent);
     }
+    // Stryker disable next-line ConditionalExpression: as above
     if (self) this.collect();
   }
 
@@ -502,11 +523,12 @@ export abstract class SharedPrimitive<T> extends Primitive {
   protected arm(): void {
     const memory = this.memory;
     for (;;) {
-      if (this.#waiting || this.waiters.size === 0 || this.agent === -1) return;
+      if (this.#waiting) return;
       const mailbox = agentAt(memory, this.agent, A_MAILBOX);
       const seen = Atomics.load(memory, mailbox);
       this.collect();
-      if (this.waiters.size === 0 || this.agent === -1) return;
+      // Waits left: the agent is still this instance's (an agent with slots is never freed).
+      if (this.waiters.size === 0) return;
       const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
       const token = ++this.#armed;
       if (typeof waitAsync !== 'function') {
@@ -550,12 +572,10 @@ export abstract class SharedPrimitive<T> extends Primitive {
     this.#waiting = false;
     this.#armed++;
     keepAlive(-1);
-    if (this.#pollTimer !== undefined) {
-      clearTimer(this.#pollTimer);
-      this.#pollTimer = undefined;
-    }
-    // Ends the pending waitAsync now: V8 drops it from its list at the notify.
-    if (this.agent !== -1) wake(this.memory, this.agent);
+    clearTimer(this.#pollTimer);
+    this.#pollTimer = undefined;
+    // Ends the pending waitAsync now: V8 drops it from its list at the notify. (Waiting, it has its agent.)
+    wake(this.memory, this.agent);
   }
 
   /**
@@ -600,6 +620,7 @@ export abstract class SharedPrimitive<T> extends Primitive {
         dead.add(i + 1);
         recovered += this.dropHolds(i);
         memory[at + A_HOLDS] = 0;
+        // Stryker disable next-line ArithmeticOperator: A_TAG is 0
         memory[at + A_TAG] = 0;
         // A platform wait the dead thread left on its mailbox would stay in the engine's list
         // for good (a terminated Web Worker's does, in Chromium): notifying it drops it.
@@ -607,9 +628,10 @@ export abstract class SharedPrimitive<T> extends Primitive {
       }
       for (let i = 0; i < capacity; i++) {
         const state = memory[slotAt(i, S_STATE)] as number;
+        // Stryker disable next-line ConditionalExpression: speed only: the body neither counts nor changes a free slot
         if (state === FREE || !dead.has(memory[slotAt(i, S_AGENT)] as number)) continue;
-        if (state === QUEUED) recovered++;
-        else if (state === GRANTED) recovered += this.grantedHolds(i);
+        // A queued wait counts 1, a granted one its holds (a broken one, a barrier's, 0 as granted).
+        recovered += state === QUEUED ? 1 : this.grantedHolds(i);
         memory[slotAt(i, S_STATE)] = FREE;
       }
       woken = this.repair();
@@ -643,10 +665,5 @@ export abstract class SharedPrimitive<T> extends Primitive {
     const base = agentBase(memory);
     for (let i = 0, at = base; i < capacity; i++, at += AGENT) if ((memory[at + A_TAG] as number) !== 0) live.push(i);
     return live;
-  }
-
-  /** A slot's weight. @internal */
-  protected weightOf(slot: number): number {
-    return this.memory[slotAt(slot, S_WEIGHT)] as number;
   }
 }
