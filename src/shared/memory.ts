@@ -211,19 +211,18 @@ export function chooseThreadId(host: ThreadHost): number {
  * call its main thread (Deno: `threadId` 0 in every Web Worker).
  */
 function nodeThreadId(host: ThreadHost): number | undefined {
-  // Stryker disable OptionalChaining: where a link is missing, the TypeError it would throw is caught below, which gives the same undefined
+  // A missing link (no process, no getBuiltinModule, no module) throws a TypeError: not Node-like.
   try {
-    const threads = host.process?.getBuiltinModule?.('node:worker_threads') as
-      | { isMainThread?: unknown; threadId?: unknown }
-      | undefined;
+    const threads = (host.process as { getBuiltinModule(id: string): unknown }).getBuiltinModule(
+      'node:worker_threads',
+    ) as { isMainThread: unknown; threadId: unknown };
     const scope = host.WorkerGlobalScope;
-    if (typeof scope === 'function' && host instanceof scope && threads?.isMainThread !== false) return undefined;
-    const id = threads?.threadId;
+    if (typeof scope === 'function' && host instanceof scope && threads.isMainThread !== false) return undefined;
+    const id = threads.threadId;
     if (Number.isInteger(id) && (id as number) >= 0 && (id as number) <= 0x3fffffff) return id as number;
   } catch {
     // not Node-like
   }
-  // Stryker restore OptionalChaining
   return undefined;
 }
 
