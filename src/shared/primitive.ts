@@ -434,17 +434,21 @@ export abstract class SharedPrimitive<T> extends Primitive {
       // before granting anyone: none of them may be granted now.
       for (const other of this.#cancelling) {
         const at = other.data as number;
-        // Stryker disable next-line ConditionalExpression: the waits of the batch are still this instance's here (pushed by detached(), nothing ran since that could collect them)
-        if (this.#mine.get(at) !== other || memory[slotAt(at, S_STATE)] !== QUEUED) continue;
+        if (
+          memory[slotAt(at, S_STATE)] !== QUEUED ||
+          // Stryker disable next-line ConditionalExpression: the waits of the batch are still this instance's here (pushed by detached(), nothing ran since that could collect them)
+          this.#mine.get(at) !== other
+        )
+          continue;
         freeSlot(memory, at);
         this.#mine.delete(at);
       }
       this.#cancelling.length = 0;
       if (this.#mine.get(slot) === node) {
-        // Granted (or broken) in shared memory before this thread saw the abort: that came first.
-        const state = memory[slotAt(slot, S_STATE)] as number;
-        // Stryker disable next-line ConditionalExpression: still this wait's after the loop above, which let go of it if queued (it was in the batch): granted or broken
-        if (state === GRANTED || state === BROKEN) outcome = this.take(slot, state);
+        // Still this wait's after the loop above, which let go of it if queued (it was in the
+        // batch): granted (or broken) in shared memory before this thread saw the abort, which
+        // came first.
+        outcome = this.take(slot, memory[slotAt(slot, S_STATE)] as number);
         this.#mine.delete(slot);
       }
       // The head may have blocked lighter waits behind it (nothing new fits if no slot left).
