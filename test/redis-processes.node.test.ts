@@ -71,6 +71,7 @@ interface Reply {
   error?: { name: string; message: string };
   token?: string | null;
   byMessage?: boolean;
+  grantMessage?: boolean;
   released?: boolean;
   woke?: boolean;
   set?: boolean;
@@ -337,20 +338,27 @@ describe.skipIf(!hasRedis)('waitsafe/redis across processes', () => {
           await waiting(waits[waits.length - 1] as Acquire, name, waits.length);
         }
         let holding = first;
+        const byMessage: boolean[] = [];
         for (const [i, wait] of waits.entries()) {
           // Nobody is served before the release.
           expect(waits.map((w) => w.settled)).toEqual(waits.map((_, j) => j < i));
           const releasedAt = performance.now();
           expect(await release(holding)).toMatchObject({ ok: true, released: true });
           const grant = await within(wait.reply, `the grant to waiter ${i}`);
-          report(`${client}: FIFO hand-off, release to grant in another process: ${since(releasedAt)} ms`);
+          report(
+            `${client}: FIFO hand-off, release to grant in another process: ${since(releasedAt)} ms (${grant.byMessage ? 'by its message' : 'by a poll that beat its message'})`,
+          );
           tokens.push(tokenOf(grant));
-          // Handed over by the release's grant message, not found by the safety-net poll.
-          expect(grant.byMessage).toBe(true);
+          byMessage.push(grant.byMessage === true);
+          // Handed over by the release's grant message (which a safety-net poll that happened to
+          // run in between may beat: the fixture's grantMessage says the message came all the same).
+          expect(grant.grantMessage).toBe(true);
           holding = wait;
         }
         expect(await release(holding)).toMatchObject({ ok: true, released: true });
         expect(increasing(tokens)).toBe(true);
+        // The waiters act on their messages: a poll can beat one now and then, not all three.
+        expect(byMessage).toContain(true);
         // The safety net is slow: each waiting process polled about once a second, not in a loop.
         const seconds = Math.ceil(since(startedAt) / POLL_INTERVAL);
         for (const wait of waits) {
@@ -414,7 +422,7 @@ describe.skipIf(!hasRedis)('waitsafe/redis across processes', () => {
         expect(await release(two)).toMatchObject({ ok: true, released: true });
         const [heavyGrant, lightGrant] = await within(Promise.all([heavy.reply, light.reply]), 'both served');
         tokens.push(tokenOf(heavyGrant), tokenOf(lightGrant));
-        expect([heavyGrant.byMessage, lightGrant.byMessage]).toEqual([true, true]);
+        expect([heavyGrant.grantMessage, lightGrant.grantMessage]).toEqual([true, true]);
         const all = acquire(d, semaphore(3));
         await waiting(all, name, 1);
         // 1 permit is still held by `light`: `all` keeps waiting (the release's script did not grant it).
@@ -424,7 +432,7 @@ describe.skipIf(!hasRedis)('waitsafe/redis across processes', () => {
         expect(await release(light)).toMatchObject({ ok: true, released: true });
         const allGrant = await within(all.reply, 'all 3 permits served');
         tokens.push(tokenOf(allGrant));
-        expect(allGrant.byMessage).toBe(true);
+        expect(allGrant.grantMessage).toBe(true);
         expect(await release(all)).toMatchObject({ ok: true, released: true });
         expect(increasing(tokens)).toBe(true);
         await expectIdle(name);
@@ -458,7 +466,7 @@ describe.skipIf(!hasRedis)('waitsafe/redis across processes', () => {
         expect(after.settled).toBe(false);
         expect(await release(next)).toMatchObject({ ok: true, released: true });
         const last = await within(after.reply, 'the waiter behind');
-        expect(last.byMessage).toBe(true);
+        expect(last.grantMessage).toBe(true);
         expect(tokenOf(last)).toBeGreaterThan(tokenOf(grant));
         expect(await release(after)).toMatchObject({ ok: true, released: true });
         await expectIdle(name);
