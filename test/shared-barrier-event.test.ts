@@ -24,9 +24,8 @@ import {
   S_WEIGHT,
   slotAt,
 } from '../src/shared/memory.js';
-import { pendingPlatformWaits } from '../src/shared/primitive.js';
-import { flushMicrotasks, nextMacrotask, rejectionOf, track } from './helpers.js';
-import { DeadThread, memoryUse, platformWaits } from './shared-memory.js';
+import { flushMicrotasks, rejectionOf, track } from './helpers.js';
+import { DeadThread, deliver, expectIdle, memoryUse } from './shared-memory.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -37,18 +36,6 @@ afterEach(() => {
 const DEAD = threadId === 777 ? 778 : 777;
 /** What a barrier's broken slot holds in VALUE after an abort (barrier.ts's ABORTED). */
 const ABORTED = 2;
-
-/** Lets the platform waits of other instances deliver (each resolves on a task of its own). */
-async function deliver(): Promise<void> {
-  for (let i = 0; i < 3; i++) await nextMacrotask();
-}
-
-/** Nothing left of `handle`'s waits: no slot, no agent, no platform wait, no keep-alive. */
-function expectIdle(handle: { buffer: SharedArrayBuffer }): void {
-  expect(memoryUse(handle)).toEqual({ slots: 0, agents: 0, queued: 0, spin: 0 });
-  expect(platformWaits(handle)).toBe(0);
-  expect(pendingPlatformWaits()).toBe(0);
-}
 
 const words = (handle: { buffer: SharedArrayBuffer }): Int32Array => new Int32Array(handle.buffer);
 

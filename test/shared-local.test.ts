@@ -14,25 +14,13 @@ import type { Releaser } from '../src/index.js';
 import { SharedBarrier, SharedLock, SharedSemaphore } from '../src/shared/index.js';
 import { H_MAGIC, MAGIC } from '../src/shared/memory.js';
 import { pendingPlatformWaits } from '../src/shared/primitive.js';
-import { afterGc, flushMicrotasks, nextMacrotask, rejectionOf, spyOnWarnings, type Tracked, track } from './helpers.js';
-import { DeadThread, memoryUse, platformWaits } from './shared-memory.js';
+import { afterGc, flushMicrotasks, rejectionOf, spyOnWarnings, type Tracked, track } from './helpers.js';
+import { DeadThread, deliver, expectIdle, memoryUse } from './shared-memory.js';
 
 afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
-
-/** Lets the platform waits of other instances deliver (each resolves on a task of its own). */
-async function deliver(): Promise<void> {
-  for (let i = 0; i < 3; i++) await nextMacrotask();
-}
-
-/** Nothing left of `handle`'s waits: no slot, no agent, no platform wait, no keep-alive. */
-function expectIdle(handle: { buffer: SharedArrayBuffer }): void {
-  expect(memoryUse(handle)).toEqual({ slots: 0, agents: 0, queued: 0, spin: 0 });
-  expect(platformWaits(handle)).toBe(0);
-  expect(pendingPlatformWaits()).toBe(0);
-}
 
 /** Replaces the global `name` for the length of `fn` (`undefined`: deletes it), then restores it. */
 async function withGlobal(name: string, value: unknown, fn: () => Promise<void> | void): Promise<void> {

@@ -3,6 +3,8 @@
  * leak checks: slots and agents in use, and pending platform waits.
  */
 
+import { expect } from 'vitest';
+
 import {
   A_HOLDS,
   A_MAILBOX,
@@ -15,11 +17,15 @@ import {
   FREE,
   grantSlot,
   H_CAPACITY,
+  H_MAGIC,
   H_QUEUED,
   H_SPIN,
+  MAGIC,
   S_STATE,
   slotAt,
 } from '../src/shared/memory.js';
+import { pendingPlatformWaits } from '../src/shared/primitive.js';
+import { nextMacrotask } from './helpers.js';
 
 /** What is in use in one primitive's memory. */
 export interface MemoryUse {
@@ -102,4 +108,18 @@ export class DeadThread {
   dieInside(): void {
     Atomics.store(this.memory, H_SPIN, (this.memory[agentAt(this.memory, this.agent, A_TAG)] as number) | 0);
   }
+}
+
+/** Lets the platform waits of other instances deliver (each resolves on a task of its own). */
+export async function deliver(): Promise<void> {
+  for (let i = 0; i < 3; i++) await nextMacrotask();
+}
+
+/** Nothing left of `handle`'s waits: no slot, no agent, no platform wait, no keep-alive. */
+export function expectIdle(handle: { buffer: SharedArrayBuffer }): void {
+  expect(memoryUse(handle)).toEqual({ slots: 0, agents: 0, queued: 0, spin: 0 });
+  // Still the memory of a primitive: no wake went astray to word 0.
+  expect(new Int32Array(handle.buffer)[H_MAGIC]).toBe(MAGIC);
+  expect(platformWaits(handle)).toBe(0);
+  expect(pendingPlatformWaits()).toBe(0);
 }

@@ -12,24 +12,11 @@ import { describe, expect, it } from 'vitest';
 import type { Releaser } from '../src/index.js';
 import { SharedLock, SharedSemaphore, threadId } from '../src/shared/index.js';
 import { A_MAILBOX, A_NONCE, agentAt, H_B } from '../src/shared/memory.js';
-import { pendingPlatformWaits } from '../src/shared/primitive.js';
-import { flushMicrotasks, nextMacrotask, rejectionOf, track } from './helpers.js';
-import { DeadThread, memoryUse, platformWaits } from './shared-memory.js';
+import { flushMicrotasks, rejectionOf, track } from './helpers.js';
+import { DeadThread, deliver, expectIdle, memoryUse } from './shared-memory.js';
 
 /** Permits' IN_USE word (header word B). */
 const IN_USE = H_B;
-
-/** Lets the platform waits of other instances deliver (each resolves on a task of its own). */
-async function deliver(): Promise<void> {
-  for (let i = 0; i < 3; i++) await nextMacrotask();
-}
-
-/** Nothing left of `handle`'s waits: no slot, no agent, no platform wait, no keep-alive. */
-function expectIdle(handle: { buffer: SharedArrayBuffer }): void {
-  expect(memoryUse(handle)).toEqual({ slots: 0, agents: 0, queued: 0, spin: 0 });
-  expect(platformWaits(handle)).toBe(0);
-  expect(pendingPlatformWaits()).toBe(0);
-}
 
 const NOT_LOCKED = 'SharedLock: release() called while the lock is not locked';
 

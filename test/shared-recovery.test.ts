@@ -37,23 +37,8 @@ import {
   type ThreadHost,
   wordsFor,
 } from '../src/shared/memory.js';
-import { pendingPlatformWaits } from '../src/shared/primitive.js';
-import { flushMicrotasks, nextMacrotask, rejectionOf, type Tracked, track } from './helpers.js';
-import { DeadThread, memoryUse, platformWaits } from './shared-memory.js';
-
-/** Lets the platform waits of other instances deliver (each resolves on a task of its own). */
-async function deliver(): Promise<void> {
-  for (let i = 0; i < 3; i++) await nextMacrotask();
-}
-
-/** Nothing left of `handle`'s waits: no slot, no agent, no platform wait, no keep-alive. */
-function expectIdle(handle: { buffer: SharedArrayBuffer }): void {
-  expect(memoryUse(handle)).toEqual({ slots: 0, agents: 0, queued: 0, spin: 0 });
-  // Still the memory of a primitive: no wake went astray to word 0.
-  expect(new Int32Array(handle.buffer)[H_MAGIC]).toBe(MAGIC);
-  expect(platformWaits(handle)).toBe(0);
-  expect(pendingPlatformWaits()).toBe(0);
-}
+import { flushMicrotasks, rejectionOf, type Tracked, track } from './helpers.js';
+import { DeadThread, deliver, expectIdle, memoryUse } from './shared-memory.js';
 
 const memoryOf = (x: { handle: { buffer: SharedArrayBuffer } }): Int32Array => new Int32Array(x.handle.buffer);
 

@@ -11,24 +11,12 @@ import * as inspect from '../src/inspect/index.js';
 import { SharedBarrier, SharedEvent, SharedLock, SharedSemaphore, threadId } from '../src/shared/index.js';
 import { H_HEAD, H_QUEUED, H_SPIN, H_TAIL, S_NEXT, slotAt } from '../src/shared/memory.js';
 import { pendingPlatformWaits } from '../src/shared/primitive.js';
-import { flushMicrotasks, nextMacrotask, rejectionOf, type Tracked, track } from './helpers.js';
-import { memoryUse, platformWaits } from './shared-memory.js';
+import { flushMicrotasks, rejectionOf, type Tracked, track } from './helpers.js';
+import { deliver, expectIdle, memoryUse } from './shared-memory.js';
 
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** Lets the platform waits of other instances deliver (each resolves on a task of its own). */
-async function deliver(): Promise<void> {
-  for (let i = 0; i < 3; i++) await nextMacrotask();
-}
-
-/** Nothing left of `handle`'s waits: no slot, no agent, no platform wait, no keep-alive. */
-function expectIdle(handle: { buffer: SharedArrayBuffer }): void {
-  expect(memoryUse(handle)).toEqual({ slots: 0, agents: 0, queued: 0, spin: 0 });
-  expect(platformWaits(handle)).toBe(0);
-  expect(pendingPlatformWaits()).toBe(0);
-}
 
 describe('handles', () => {
   it('maps the same primitive from a handle, with its name, and the handle survives structuredClone', async () => {
