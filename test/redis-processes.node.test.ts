@@ -609,14 +609,17 @@ describe.skipIf(!hasRedis)('waitsafe/redis across processes', () => {
           for (const worker of [holder, a, e]) expect(await worker.request('stats')).toMatchObject({ waiterCount: 0 });
 
           await own.start();
-          // The clients reconnect by themselves; the same primitives work again, hand-off included.
+          // The clients reconnect by themselves, each on its own schedule (seconds, on a loaded
+          // machine). A lease counts from when its acquire was sent, so one sent while its client
+          // is still away can be granted already lost: wait until both are back (a command goes
+          // through). Then the same primitives work again, hand-off included.
+          for (const worker of [a, holder]) {
+            await until(async () => (await worker.request('isSet', { name: flag })).ok, 'a client back');
+          }
           const again = acquire(a, { ...lockOf(name), timeout: PATIENCE });
           const first = tokenOf(await within(again.reply, 'an acquire after the restart'));
           // The restarted server is empty (no persistence), yet tokens did not go back.
           expect(first).toBeGreaterThan(before);
-          // Each client reconnects on its own schedule (seconds, on a loaded machine): the
-          // holder's is back once a command of its goes through.
-          await until(async () => (await holder.request('isSet', { name: flag })).ok, "the holder's client back");
           const later = acquire(holder, lockOf(name));
           let queuedYet = false;
           const endedFirst = later.reply.then((reply) => {
