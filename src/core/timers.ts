@@ -127,9 +127,9 @@ class TimerBucket implements List<Membership>, Releasable {
   arm(time: number): void {
     const deadline = (this.head as TimerLink).deadline;
     const delay = Math.min(Math.max(deadline - time, 0), MAX_DELAY);
-    // Remember the head's own deadline, not `time + delay`, which may round below it.
-    // Stryker disable next-line ArithmeticOperator: when capped, the timer fires before the head is due either way, and the clock then decides
-    this.armedUntil = delay === MAX_DELAY ? time + delay : deadline;
+    // What the timer is armed for: the head's own deadline (not `time + delay`, which could round
+    // below it), or, when the delay is capped, the time the capped timer fires at.
+    this.armedUntil = Math.min(deadline, time + MAX_DELAY);
     const set = this.set;
     this.handle = set(fire, delay, this);
   }

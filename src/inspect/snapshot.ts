@@ -179,9 +179,9 @@ class Snapshot implements WaiterSnapshot {
     for (const old of before.values()) {
       rows.push({ ...old, primitives: 0, waiters: 0, primitivesDelta: -old.primitives, waitersDelta: -old.waiters });
     }
-    rows.sort(
-      (a, b) => b.waitersDelta - a.waitersDelta || b.primitivesDelta - a.primitivesDelta || b.waiters - a.waiters,
-    );
+    // A stable sort: rows with the same deltas keep this snapshot's order (most waiters first),
+    // and the rows that are gone (no waiters) come after them.
+    rows.sort((a, b) => b.waitersDelta - a.waitersDelta || b.primitivesDelta - a.primitivesDelta);
     return new Diff(rows, this, base);
   }
 
