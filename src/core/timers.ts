@@ -127,8 +127,9 @@ class TimerBucket implements List<Membership>, Releasable {
   arm(time: number): void {
     const deadline = (this.head as TimerLink).deadline;
     const delay = Math.min(Math.max(deadline - time, 0), MAX_DELAY);
-    // What the timer is armed for: the head's own deadline (not `time + delay`, which could round
-    // below it), or, when the delay is capped, the time the capped timer fires at.
+    // What the timer is armed for: the head's own deadline, or, when the delay is capped, the
+    // time the capped timer fires at. Never below the deadline through rounding: it is the
+    // deadline itself.
     this.armedUntil = Math.min(deadline, time + MAX_DELAY);
     const set = this.set;
     this.handle = set(fire, delay, this);
